@@ -1,0 +1,182 @@
+"""The HTTP layer every publisher shares.
+
+One :class:`requests.Session` per source with
+
+* connect/read timeouts (settings ``connect_timeout``, ``read_timeout``);
+* retries with exponential back-off on connection errors, read timeouts, 429 and 5xx, honouring
+  ``Retry-After`` (urllib3 :class:`~urllib3.util.retry.Retry`);
+* a per-host request rate limit (``requests-ratelimiter``; setting ``requests_per_minute``);
+* a descriptive ``User-Agent``;
+* detection of errors hidden in 200 responses: HTML where JSON/XML/CSV was expected, a JSON
+  ``error`` field that is not empty, an empty body.
+
+Errors are :class:`flows.sources.base.FetchError` subclasses whose message names the source, the
+request (with secrets redacted) and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import requests
+from requests_ratelimiter import LimiterAdapter
+from urllib3.util.retry import Retry
+
+from flows.settings import Settings
+from flows.sources.base import (
+    AuthError,
+    FetchError,
+    Fetched,
+    FetchRequest,
+    PublisherUnreachable,
+)
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+#: Query-string parameter names whose values are secrets (redacted in URLs we store or print).
+SECRET_PARAMS = re.compile(r"(key|token|secret|password|subscription)", re.IGNORECASE)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with the values of secret-looking query parameters replaced by ``REDACTED``."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = [
+        (k, "REDACTED" if SECRET_PARAMS.search(k) else v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query, safe=",:+*")))
+
+
+class _RetryAfterCapped(Retry):
+    """urllib3 Retry that refuses to sleep longer than ``max_retry_after`` seconds."""
+
+    max_retry_after: float = 120.0
+
+    def get_retry_after(self, response):  # noqa: D401 - urllib3 hook
+        value = super().get_retry_after(response)
+        if value is not None and value > self.max_retry_after:
+            return self.max_retry_after
+        return value
+
+
+def make_session(settings: Settings) -> requests.Session:
+    """A session with retries, back-off, ``Retry-After`` and a per-host rate limit."""
+    retry = _RetryAfterCapped(
+        total=settings.max_retries,
+        connect=settings.max_retries,
+        read=settings.max_retries,
+        status=settings.max_retries,
+        backoff_factor=settings.backoff_factor,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+    retry.max_retry_after = settings.max_retry_after
+    adapter = LimiterAdapter(
+        per_minute=settings.requests_per_minute,
+        burst=1,
+        per_host=True,
+        max_retries=retry,
+        limit_statuses=(),
+    )
+    session = requests.Session()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = settings.user_agent
+    return session
+
+
+class HttpClient:
+    """Fetches :class:`FetchRequest` objects for one source.
+
+    ``headers`` (e.g. an API key) are added to every request and never stored or logged.
+    """
+
+    def __init__(self, settings: Settings, source: str, headers: dict[str, str] | None = None):
+        self.settings = settings
+        self.source = source
+        self.session = make_session(settings)
+        if headers:
+            self.session.headers.update(headers)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def get(self, request: FetchRequest) -> Fetched:
+        """GET ``request`` and return the body, or raise.
+
+        Raises :class:`PublisherUnreachable` (no connection / timeouts after retries),
+        :class:`AuthError` (401, 403), :class:`FetchError` (any other non-200 status, or an
+        error hidden in a 200 response).
+        """
+        what = redact_url(request.describe())
+        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+        try:
+            response = self.session.get(request.url, params=request.params or None, timeout=timeout)
+        except requests.exceptions.RetryError as exc:
+            raise FetchError(self.source, what, f"gave up after retries: {_reason(exc)}") from exc
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            raise PublisherUnreachable(
+                self.source, what, f"publisher unreachable after retries ({_reason(exc)})"
+            ) from exc
+        except requests.exceptions.RequestException as exc:
+            raise FetchError(self.source, what, f"request failed: {exc}") from exc
+
+        content_type = response.headers.get("Content-Type", "")
+        body = response.content
+        if response.status_code in (401, 403):
+            raise AuthError(
+                self.source,
+                what,
+                f"HTTP {response.status_code} (access denied: missing or invalid key?): "
+                f"{_snippet(body)}",
+            )
+        if response.status_code != 200:
+            raise FetchError(self.source, what, f"HTTP {response.status_code}: {_snippet(body)}")
+        check_hidden_error(self.source, what, request.expect, body, content_type)
+        return Fetched(request=request, body=body, status=response.status_code, content_type=content_type)
+
+
+def check_hidden_error(source: str, what: str, expect: str, body: bytes, content_type: str) -> None:
+    """Raise :class:`FetchError` when a 200 response is really an error page.
+
+    * empty body;
+    * HTML (``<html`` / ``<!doctype html``) where JSON, XML or CSV was expected;
+    * JSON that does not parse, or whose top-level ``error`` field is a non-empty value.
+    """
+    if not body.strip():
+        raise FetchError(source, what, "HTTP 200 with an empty body")
+    head = body[:512].lstrip().lower()
+    looks_html = head.startswith(b"<!doctype html") or head.startswith(b"<html")
+    if expect in ("json", "xml", "csv") and (looks_html or "text/html" in content_type.lower()):
+        raise FetchError(
+            source, what, f"expected {expect.upper()} but got an HTML page: {_snippet(body)}"
+        )
+    if expect == "json":
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            raise FetchError(source, what, f"expected JSON but the body does not parse: {exc}") from exc
+        if isinstance(data, dict) and data.get("error") not in (None, "", [], {}):
+            raise FetchError(source, what, f"publisher reported an error: {data['error']!r}")
+
+
+def _snippet(body: bytes, limit: int = 200) -> str:
+    text = body[:limit].decode("utf-8", errors="replace")
+    text = re.sub(r"\s+", " ", text).strip()
+    return text + ("…" if len(body) > limit else "")
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    match = re.search(r"Caused by (\w+\(.*?\))", text)
+    reason = match.group(1) if match else text
+    return reason[:300]

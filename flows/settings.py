@@ -1,0 +1,94 @@
+"""Run-time settings, read from the environment (prefix ``TRADE_IMBALANCE_``) or a ``.env`` file.
+
+Every publisher's base URL can be pointed at a mirror, a proxy or a loopback test server::
+
+    TRADE_IMBALANCE_GACC_BASE_URL=http://127.0.0.1:8000/gacc
+    TRADE_IMBALANCE_COMTRADE_BASE_URL=http://127.0.0.1:8000/comtrade
+    TRADE_IMBALANCE_WAREHOUSE=/data/warehouse
+
+Secrets (API keys) are read here and nowhere else; they are sent in headers and never logged or
+written to the raw archive.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Default public base URLs of each publisher (see shared/docs/sources.md).
+DEFAULT_BASE_URLS: dict[str, str] = {
+    "gacc": "http://english.customs.gov.cn",
+    "comtrade": "https://comtradeapi.un.org",
+    "imf": "https://api.imf.org/external/sdmx/3.0",
+    "census": "https://api.census.gov/data/timeseries/intltrade",
+    "eurostat": "https://ec.europa.eu/eurostat/api/dissemination",
+    "ecb": "https://data-api.ecb.europa.eu/service",
+}
+
+
+class Settings(BaseSettings):
+    """Pipeline settings. Field ``x`` is read from ``TRADE_IMBALANCE_X``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TRADE_IMBALANCE_", env_file=".env", extra="ignore"
+    )
+
+    warehouse: Path = Field(
+        default=Path("warehouse"),
+        description="Folder holding trade.duckdb, the raw archive (raw/) and exports.",
+    )
+
+    gacc_base_url: str = DEFAULT_BASE_URLS["gacc"]
+    comtrade_base_url: str = DEFAULT_BASE_URLS["comtrade"]
+    imf_base_url: str = DEFAULT_BASE_URLS["imf"]
+    census_base_url: str = DEFAULT_BASE_URLS["census"]
+    eurostat_base_url: str = DEFAULT_BASE_URLS["eurostat"]
+    ecb_base_url: str = DEFAULT_BASE_URLS["ecb"]
+
+    comtrade_api_key: SecretStr | None = Field(
+        default=None, description="UN Comtrade subscription key (sent as Ocp-Apim-Subscription-Key)."
+    )
+    census_api_key: SecretStr | None = Field(default=None, description="US Census API key.")
+
+    # HTTP behaviour
+    connect_timeout: float = Field(default=10.0, description="Seconds to wait for a connection.")
+    read_timeout: float = Field(default=60.0, description="Seconds to wait for response bytes.")
+    max_retries: int = Field(default=4, description="Retries on connection errors, 429 and 5xx.")
+    backoff_factor: float = Field(
+        default=1.0, description="Exponential back-off base in seconds (1, 2, 4, ... between tries)."
+    )
+    max_retry_after: float = Field(
+        default=120.0, description="Longest Retry-After (seconds) honoured before giving up."
+    )
+    requests_per_minute: float = Field(
+        default=30.0, description="Per-host request rate limit (UN Comtrade asks for about 10/min)."
+    )
+    user_agent: str = Field(
+        default="trade-imbalance/0.1 (+https://github.com/trade-imbalance; official-statistics pipeline)",
+    )
+
+    def base_url(self, source: str) -> str:
+        """The configured base URL of ``source`` without a trailing slash."""
+        try:
+            return str(getattr(self, f"{source}_base_url")).rstrip("/")
+        except AttributeError:
+            raise KeyError(f"no base URL setting for source {source!r}") from None
+
+    @property
+    def database_path(self) -> Path:
+        """The published DuckDB file, ``<warehouse>/trade.duckdb``."""
+        return self.warehouse / "trade.duckdb"
+
+    @property
+    def raw_dir(self) -> Path:
+        """The content-addressed raw archive, ``<warehouse>/raw``."""
+        return self.warehouse / "raw"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; call ``get_settings.cache_clear()`` after env changes)."""
+    return Settings()

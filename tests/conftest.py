@@ -1,0 +1,45 @@
+"""Shared test fixtures.
+
+Real recorded payloads live in ``../shared/data/real`` (beside the checkout, never copied into
+the repository); tests that need them skip with a clear reason when the folder is absent.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = Path(os.environ.get("TRADE_IMBALANCE_REAL_DATA", ROOT.parent / "shared" / "data" / "real"))
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """Path of ``shared/data/real``; skips the test when the recorded payloads are absent."""
+    if not REAL.is_dir():
+        pytest.skip(f"real recorded payloads not found at {REAL} (shared/ is not beside the checkout)")
+    return REAL
+
+
+def real_file(real_data: Path, relative: str) -> Path:
+    """One recorded payload; skips when that file is absent."""
+    path = real_data / relative
+    if not path.is_file():
+        pytest.skip(f"recorded payload {relative} not found under {real_data}")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path_factory, monkeypatch):
+    """No test reads the developer's settings or Prefect home, or writes outside tmp."""
+    for name in list(os.environ):
+        if name.startswith("TRADE_IMBALANCE_") and name != "TRADE_IMBALANCE_REAL_DATA":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("TRADE_IMBALANCE_WAREHOUSE", str(tmp_path_factory.mktemp("warehouse")))
+    from flows.settings import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
