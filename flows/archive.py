@@ -8,6 +8,8 @@ Layout under ``<warehouse>/raw/``::
 A manifest line holds ``source``, ``url`` (query-string secrets redacted), ``request`` (the
 :class:`~flows.sources.base.FetchRequest` as JSON: params, role, reporter, period, meta),
 ``fetched_at`` (UTC ISO-8601), ``status`` (HTTP), ``bytes``, ``content_type`` and ``sha256``.
+Secret-looking query parameters (:data:`flows.http.SECRET_PARAMS`, e.g. ``subscription-key``,
+``key``) are stored as ``REDACTED`` in both ``url`` and ``request.params``.
 The warehouse is a pure function of this archive: ``trade-imbalance refresh --offline``
 rebuilds it from here with no network.
 """
@@ -19,11 +21,12 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
-from flows.http import redact_url
+from flows.http import SECRET_PARAMS, redact_url
 from flows.sources.base import Fetched, FetchRequest
 
 
@@ -39,6 +42,7 @@ class ManifestEntry:
     status: int
     bytes: int
     content_type: str
+    parse_error: str | None = None
 
     def to_json(self) -> dict:
         return {
@@ -50,6 +54,7 @@ class ManifestEntry:
             "status": self.status,
             "bytes": self.bytes,
             "content_type": self.content_type,
+            "parse_error": self.parse_error,
         }
 
     @classmethod
@@ -63,7 +68,20 @@ class ManifestEntry:
             status=int(data["status"]),
             bytes=int(data["bytes"]),
             content_type=data.get("content_type", ""),
+            parse_error=data.get("parse_error"),
         )
+
+
+def _without_secrets(request: FetchRequest) -> FetchRequest:
+    """``request`` with the values of secret-looking params replaced by ``REDACTED``.
+
+    Params should never carry secrets (keys go in headers), but if one does it must not reach the
+    manifest; archived copies are matched on this redacted form (see :meth:`Archive.latest_for`).
+    """
+    if not any(SECRET_PARAMS.search(name) for name in request.params):
+        return request
+    params = {k: "REDACTED" if SECRET_PARAMS.search(k) else v for k, v in request.params.items()}
+    return replace(request, params=params)
 
 
 class Archive:
@@ -77,8 +95,17 @@ class Archive:
     def path_of(self, sha256: str) -> Path:
         return self.objects / sha256[:2] / sha256
 
-    def store(self, fetched: Fetched, fetched_at: datetime | None = None) -> ManifestEntry:
-        """Write the body (once per sha256) and append a manifest line; return the entry."""
+    def store(
+        self,
+        fetched: Fetched,
+        fetched_at: datetime | None = None,
+        parse_error: str | None = None,
+    ) -> ManifestEntry:
+        """Write the body (once per sha256) and append a manifest line; return the entry.
+
+        ``parse_error`` records why a received payload was rejected by its parser; such entries
+        stay in the archive as evidence but are never loaded.
+        """
         sha = hashlib.sha256(fetched.body).hexdigest()
         target = self.path_of(sha)
         if not target.exists():
@@ -87,11 +114,9 @@ class Archive:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(fetched.body)
             os.replace(tmp, target)
-        request = fetched.request
+        request = _without_secrets(fetched.request)
         full_url = request.url
         if request.params:
-            from urllib.parse import urlencode
-
             full_url += "?" + urlencode(sorted(request.params.items()), safe=",:+*")
         entry = ManifestEntry(
             sha256=sha,
@@ -102,6 +127,7 @@ class Archive:
             status=fetched.status,
             bytes=len(fetched.body),
             content_type=fetched.content_type,
+            parse_error=parse_error,
         )
         self.root.mkdir(parents=True, exist_ok=True)
         with self.manifest_path.open("a", encoding="utf-8") as handle:
@@ -123,12 +149,16 @@ class Archive:
 
     def latest_for(self, request: FetchRequest) -> ManifestEntry | None:
         """The most recent archived fetch of the same request (URL, params, meta), if any."""
-        key = request.key()
+        key = _without_secrets(request).key()
         found = None
         for entry in self.entries():
             if entry.request.key() == key:
                 found = entry
         return found
+
+    def latest_by_key(self) -> dict[str, ManifestEntry]:
+        """The most recent archived fetch per request identity (one pass over the manifest)."""
+        return {entry.request.key(): entry for entry in self.entries()}
 
     def fetched(self, entry: ManifestEntry) -> Fetched:
         """Rehydrate an archived entry as a :class:`Fetched`."""

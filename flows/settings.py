@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     )
     census_api_key: SecretStr | None = Field(default=None, description="US Census API key.")
 
+    revision_window_months: int = Field(
+        default=3,
+        description="Months before the latest that are re-fetched on every run even when archived "
+        "(publishers revise recent months).",
+    )
+
     # HTTP behaviour
     connect_timeout: float = Field(default=10.0, description="Seconds to wait for a connection.")
     read_timeout: float = Field(default=60.0, description="Seconds to wait for response bytes.")

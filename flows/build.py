@@ -1,0 +1,179 @@
+"""Build a warehouse file from the raw archive alone (DESIGN.md §2, second half).
+
+The warehouse is a pure function of the archive and the SQL models: :func:`build_warehouse`
+replays every accepted data payload in fetch order into a *new* DuckDB file, runs the models and
+the data tests, and returns; :mod:`flows.publish` then swaps it in atomically. Rebuilding from an
+unchanged archive gives identical tables (a payload's rows carry the time its content was first
+fetched, so re-fetching identical bytes changes nothing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from flows.archive import Archive, ManifestEntry
+from flows.fetch import parse_payload
+from flows.models import SQL_DIR, run_data_tests, run_models
+from flows.parameters import ModelParameters, write_parameters
+from flows.sources import get_source, target_of
+from flows.sources.base import SourceError
+from flows.warehouse import create_raw_tables, load_fx_rates, load_manifest, load_observations
+
+Progress = Callable[[str], None]
+
+#: DuckDB storage version written, so readers with older DuckDB releases can open the file.
+STORAGE_COMPATIBILITY = "v1.0.0"
+
+
+class BuildError(RuntimeError):
+    """The warehouse could not be built; nothing is published."""
+
+
+@dataclass
+class BuildStats:
+    """What a build loaded."""
+
+    rows_by_source: dict[str, int] = field(default_factory=dict)
+    payloads_by_source: dict[str, int] = field(default_factory=dict)
+    models: list[str] = field(default_factory=list)
+    data_tests: dict[str, int] = field(default_factory=dict)
+    fingerprint: str = ""
+
+
+def accepted_data_entries(archive: Archive) -> list[ManifestEntry]:
+    """Archived data payloads that were received (HTTP 200) and accepted by their parser."""
+    return [
+        e
+        for e in archive.entries()
+        if e.request.role == "data" and e.status == 200 and e.parse_error is None
+    ]
+
+
+def fingerprint(
+    archive: Archive, sql_dir: Path = SQL_DIR, parameters: ModelParameters | None = None
+) -> str:
+    """A hash of what the warehouse is a function of: accepted payloads, SQL models, parameters."""
+    digest = hashlib.sha256()
+    digest.update((parameters or ModelParameters()).model_dump_json().encode())
+    for entry in accepted_data_entries(archive):
+        digest.update(entry.sha256.encode())
+        digest.update(entry.request.key().encode())
+    for path in sorted(sql_dir.rglob("*.sql")):
+        digest.update(str(path.relative_to(sql_dir)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def connect_new(path: Path) -> duckdb.DuckDBPyConnection:
+    """A connection to a new DuckDB file at ``path`` (removed first if it exists)."""
+    for stale in (path, path.with_name(path.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path), config={"storage_compatibility_version": STORAGE_COMPATIBILITY})
+
+
+def load_archive(
+    archive: Archive,
+    path: Path,
+    *,
+    sql_dir: Path = SQL_DIR,
+    parameters: ModelParameters | None = None,
+    progress: Progress = lambda _msg: None,
+) -> BuildStats:
+    """Create a new warehouse file at ``path`` and replay every accepted archived payload into it.
+
+    Raises :class:`BuildError` when an archived payload that was accepted before no longer parses
+    or its archive object is missing.
+    """
+    parameters = parameters or ModelParameters()
+    stats = BuildStats(fingerprint=fingerprint(archive, sql_dir, parameters))
+    entries = list(archive.entries())
+    first_seen: dict[str, object] = {}
+    for entry in entries:
+        first_seen.setdefault(entry.sha256, entry.fetched_at)
+    data = accepted_data_entries(archive)
+    con = connect_new(path)
+    try:
+        create_raw_tables(con)
+        load_manifest(con, entries)
+        frames: dict[tuple[str, str], pl.DataFrame] = {}
+        progress(f"load: replaying {len(data)} archived payloads")
+        for entry in data:
+            module = get_source(entry.source)
+            cache_key = (entry.sha256, entry.request.key())
+            if cache_key not in frames:
+                try:
+                    frames[cache_key] = parse_payload(module, archive.fetched(entry))
+                except SourceError as exc:
+                    raise BuildError(
+                        f"archived payload {entry.sha256[:12]} no longer parses: {exc}"
+                    ) from exc
+                except FileNotFoundError as exc:
+                    raise BuildError(f"archive object missing for {entry.url}: {exc}") from exc
+            frame = frames[cache_key]
+            loader = load_fx_rates if target_of(module) == "fx_rates" else load_observations
+            rows = loader(con, frame, entry.sha256, first_seen[entry.sha256])
+            stats.rows_by_source[entry.source] = stats.rows_by_source.get(entry.source, 0) + rows
+            stats.payloads_by_source[entry.source] = (
+                stats.payloads_by_source.get(entry.source, 0) + 1
+            )
+        write_parameters(con, parameters)
+        write_build_info(con, stats.fingerprint, parameters)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return stats
+
+
+def build_models(path: Path, *, sql_dir: Path = SQL_DIR) -> list[str]:
+    """Run the SQL models in the warehouse at ``path``; return the tables built."""
+    con = duckdb.connect(str(path))
+    try:
+        built = run_models(con, sql_dir)
+        con.execute("CHECKPOINT")
+        return built
+    finally:
+        con.close()
+
+
+def check_data(path: Path, *, sql_dir: Path = SQL_DIR) -> dict[str, int]:
+    """Run the data tests on the warehouse at ``path`` (raises DataTestFailure)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return run_data_tests(con, sql_dir)
+    finally:
+        con.close()
+
+
+def build_warehouse(
+    archive: Archive,
+    path: Path,
+    *,
+    sql_dir: Path = SQL_DIR,
+    parameters: ModelParameters | None = None,
+    progress: Progress = lambda _msg: None,
+) -> BuildStats:
+    """Load, model and test a complete new warehouse at ``path`` (see the three steps above)."""
+    stats = load_archive(archive, path, sql_dir=sql_dir, parameters=parameters, progress=progress)
+    progress("models: running SQL models")
+    stats.models = build_models(path, sql_dir=sql_dir)
+    progress("tests: running data tests")
+    stats.data_tests = check_data(path, sql_dir=sql_dir)
+    return stats
+
+
+def write_build_info(
+    con: duckdb.DuckDBPyConnection, fp: str, parameters: ModelParameters
+) -> None:
+    """Record the build's fingerprint and parameters in ``meta.build_info``."""
+    con.execute(
+        """CREATE OR REPLACE TABLE meta.build_info AS
+        SELECT ?::VARCHAR AS fingerprint, current_timestamp AS built_at, ?::JSON AS parameters""",
+        [fp, parameters.model_dump_json()],
+    )

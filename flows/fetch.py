@@ -1,0 +1,153 @@
+"""Plan and fetch one publisher's requests into the raw archive (DESIGN.md §2, first half).
+
+Each data response is parsed right after it arrives so that a malformed or unexpected payload
+is rejected at once, with a message naming source, request and problem; it is still archived
+(as evidence, marked with its ``parse_error``) but never loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from flows.archive import Archive
+from flows.http import HttpClient
+from flows.schema import add_months
+from flows.scope import RunScope
+from flows.settings import Settings
+from flows.sources import get_source
+from flows.sources.base import (
+    Fetched,
+    FetchRequest,
+    PlanContext,
+    PublisherUnreachable,
+    SourceError,
+)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class SourceOutcome:
+    """What happened to one source in a run."""
+
+    source: str
+    planned: int = 0
+    fetched: int = 0
+    reused: int = 0
+    new_payloads: int = 0
+    rows_parsed: int = 0
+    errors: list[str] = field(default_factory=list)
+    unreachable: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.unreachable is None
+
+    def line(self) -> str:
+        """One line for the console and the run report."""
+        if self.unreachable:
+            return f"{self.source}: NOT REFRESHED — {self.unreachable}"
+        text = (
+            f"{self.source}: {self.planned} requests, {self.fetched} fetched, {self.reused} "
+            f"reused from archive, {self.new_payloads} new payloads, {self.rows_parsed} rows parsed"
+        )
+        if self.errors:
+            text += f"; {len(self.errors)} failed (first: {self.errors[0]})"
+        return text
+
+
+def parse_payload(module, fetched: Fetched) -> pl.DataFrame:
+    """Parse a data payload with its source module, turning any failure into SourceError."""
+    request = fetched.request
+    try:
+        return module.parse(fetched.body, request)
+    except SourceError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every parser failure is a rejected payload
+        raise SourceError(request.source, request.describe(), f"{type(exc).__name__}: {exc}") from exc
+
+
+def fetch_source(
+    name: str,
+    scope: RunScope,
+    settings: Settings,
+    archive: Archive,
+    progress: Progress = lambda _msg: None,
+) -> SourceOutcome:
+    """Plan ``name``'s requests for ``scope`` and fetch them into ``archive``.
+
+    A request already archived is reused (not fetched) unless ``scope.force`` is set or its
+    period ends inside the revision window (``settings.revision_window_months`` before
+    ``scope.period_end``). Never raises for publisher problems: they are recorded on the
+    returned :class:`SourceOutcome` (one unreachable publisher stops that source only).
+    """
+    outcome = SourceOutcome(name)
+    module = get_source(name)
+    headers = module.headers(settings) if hasattr(module, "headers") else {}
+    client = HttpClient(settings, name, headers)
+    known = archive.latest_by_key()
+    known_shas = {entry.sha256 for entry in known.values()}
+    cutoff = add_months(scope.period_end, -settings.revision_window_months)
+
+    def fetch_index(request: FetchRequest) -> Fetched:
+        fetched = client.get(request)
+        entry = archive.store(fetched)
+        return Fetched(request, fetched.body, fetched.status, fetched.content_type, entry.sha256)
+
+    ctx = PlanContext(
+        settings=settings,
+        reporters=scope.reporters,
+        partners=scope.partners,
+        period_start=scope.period_start,
+        period_end=scope.period_end,
+        fetch=fetch_index,
+        options=scope.options,
+    )
+    try:
+        try:
+            requests = module.plan(ctx)
+        except PublisherUnreachable as exc:
+            outcome.unreachable = str(exc)
+            return outcome
+        except SourceError as exc:
+            outcome.errors.append(str(exc))
+            return outcome
+        outcome.planned = len(requests)
+        for number, request in enumerate(requests, start=1):
+            previous = known.get(request.key())
+            reusable = (
+                previous is not None
+                and previous.parse_error is None
+                and not scope.force
+                and request.period_end is not None
+                and request.period_end < cutoff
+            )
+            if reusable:
+                outcome.reused += 1
+                continue
+            progress(f"{name}: fetching {number}/{len(requests)} {request.describe()}")
+            try:
+                fetched = client.get(request)
+            except PublisherUnreachable as exc:
+                outcome.unreachable = str(exc)
+                break
+            except SourceError as exc:
+                outcome.errors.append(str(exc))
+                continue
+            outcome.fetched += 1
+            error = None
+            try:
+                outcome.rows_parsed += parse_payload(module, fetched).height
+            except SourceError as exc:
+                error = str(exc)
+                outcome.errors.append(error)
+            entry = archive.store(fetched, parse_error=error)
+            if entry.sha256 not in known_shas:
+                outcome.new_payloads += 1
+                known_shas.add(entry.sha256)
+    finally:
+        client.close()
+    return outcome

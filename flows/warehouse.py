@@ -1,0 +1,178 @@
+"""Loading parsed frames into DuckDB: the ``raw`` and ``meta`` schemas.
+
+Tables (all created by :func:`create_raw_tables`):
+
+``raw.observations``
+    The current value of every observation (:data:`flows.schema.OBSERVATION_SCHEMA` plus
+    ``payload_sha256 VARCHAR`` and ``fetched_at TIMESTAMP``): one row per
+    :data:`flows.schema.OBSERVATION_KEY`, the latest vintage.
+``raw.observation_history``
+    Every vintage ever loaded: the same columns, one row per (key, payload_sha256). A revision is
+    a key with more than one distinct value here (``marts.revisions``).
+``raw.fx_rates``
+    Exchange rates (:data:`flows.schema.FX_SCHEMA` plus ``payload_sha256``), latest per
+    (currency, base, period_start).
+``raw.manifest``
+    The raw archive's manifest (one row per fetch).
+``meta.load_log``
+    One row per payload loaded: source, sha256, rows, partitions.
+
+Load rule (DESIGN.md §2): each payload is applied in one transaction as a delete-and-insert per
+(source, reporter, period) partition, restricted to the partners, flows, commodities and
+currencies the payload covers — so a payload for some partners never deletes others. Loading the
+same payload twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import duckdb
+import polars as pl
+
+from flows.archive import ManifestEntry
+from flows.schema import FX_SCHEMA, OBSERVATION_KEY, OBSERVATION_SCHEMA
+
+_DUCK_TYPES = {
+    pl.String(): "VARCHAR",
+    pl.Date(): "DATE",
+    pl.Int16(): "SMALLINT",
+    pl.Float64(): "DOUBLE",
+}
+
+
+def _columns_ddl(schema: dict[str, pl.DataType]) -> str:
+    return ",\n    ".join(f"{name} {_DUCK_TYPES[dtype]}" for name, dtype in schema.items())
+
+
+def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the ``raw`` and ``meta`` schemas and tables if absent."""
+    obs_cols = _columns_ddl(OBSERVATION_SCHEMA)
+    fx_cols = _columns_ddl(FX_SCHEMA)
+    key = ", ".join(OBSERVATION_KEY)
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute("CREATE SCHEMA IF NOT EXISTS meta")
+    con.execute(
+        f"""CREATE TABLE IF NOT EXISTS raw.observations (
+    {obs_cols},
+    payload_sha256 VARCHAR NOT NULL,
+    fetched_at TIMESTAMP NOT NULL,
+    PRIMARY KEY ({key}))"""
+    )
+    con.execute(
+        f"""CREATE TABLE IF NOT EXISTS raw.observation_history (
+    {obs_cols},
+    payload_sha256 VARCHAR NOT NULL,
+    fetched_at TIMESTAMP NOT NULL,
+    PRIMARY KEY ({key}, payload_sha256))"""
+    )
+    con.execute(
+        f"""CREATE TABLE IF NOT EXISTS raw.fx_rates (
+    {fx_cols},
+    payload_sha256 VARCHAR NOT NULL,
+    PRIMARY KEY (currency, base, period_start))"""
+    )
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS raw.manifest (
+    sha256 VARCHAR, source VARCHAR, url VARCHAR, role VARCHAR, request JSON,
+    fetched_at TIMESTAMP, status INTEGER, bytes BIGINT, content_type VARCHAR,
+    parse_error VARCHAR)"""
+    )
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS meta.load_log (
+    source VARCHAR, payload_sha256 VARCHAR, target VARCHAR, rows BIGINT, partitions BIGINT,
+    fetched_at TIMESTAMP)"""
+    )
+
+
+def load_manifest(con: duckdb.DuckDBPyConnection, entries: list[ManifestEntry]) -> None:
+    """Replace ``raw.manifest`` with ``entries``."""
+    con.execute("DELETE FROM raw.manifest")
+    rows = [
+        (
+            e.sha256,
+            e.source,
+            e.url,
+            e.request.role,
+            json.dumps(e.request.to_json(), sort_keys=True),
+            e.fetched_at.replace(tzinfo=None),
+            e.status,
+            e.bytes,
+            e.content_type,
+            e.parse_error,
+        )
+        for e in entries
+    ]
+    if rows:
+        con.executemany("INSERT INTO raw.manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def load_observations(
+    con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, sha256: str, fetched_at: datetime
+) -> int:
+    """Apply one parsed payload to ``raw.observations`` and ``raw.observation_history``.
+
+    ``frame`` has :data:`OBSERVATION_SCHEMA`; rows with a null ``vintage`` get the fetch date.
+    Returns the number of rows loaded. Runs in one transaction (rolled back on error).
+    """
+    if frame.is_empty():
+        return 0
+    batch = frame.with_columns(
+        pl.col("vintage").fill_null(pl.lit(fetched_at.date())),
+        pl.lit(sha256).alias("payload_sha256"),
+        pl.lit(fetched_at.replace(tzinfo=None)).cast(pl.Datetime("us")).alias("fetched_at"),
+    )
+    on = " AND ".join(f"o.{c} = b.{c}" for c in OBSERVATION_KEY)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register("batch", batch.to_arrow())
+        con.execute(f"DELETE FROM raw.observations o USING batch b WHERE {on}")
+        con.execute("INSERT INTO raw.observations SELECT * FROM batch")
+        con.execute(
+            f"""INSERT INTO raw.observation_history SELECT b.* FROM batch b
+            WHERE NOT EXISTS (SELECT 1 FROM raw.observation_history o
+                              WHERE {on} AND o.payload_sha256 = b.payload_sha256)"""
+        )
+        partitions = batch.select("source", "reporter", "period_start", "period_end").n_unique()
+        con.execute(
+            "INSERT INTO meta.load_log VALUES (?, ?, 'observations', ?, ?, ?)",
+            [batch["source"][0], sha256, batch.height, partitions, fetched_at.replace(tzinfo=None)],
+        )
+        con.unregister("batch")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return batch.height
+
+
+def load_fx_rates(
+    con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, sha256: str, fetched_at: datetime
+) -> int:
+    """Upsert exchange rates (:data:`FX_SCHEMA`) into ``raw.fx_rates``; returns rows loaded."""
+    if frame.is_empty():
+        return 0
+    batch = frame.with_columns(
+        pl.col("vintage").fill_null(pl.lit(fetched_at.date())),
+        pl.lit(sha256).alias("payload_sha256"),
+    )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register("batch", batch.to_arrow())
+        con.execute(
+            """DELETE FROM raw.fx_rates o USING batch b WHERE o.currency = b.currency
+            AND o.base = b.base AND o.period_start = b.period_start"""
+        )
+        con.execute("INSERT INTO raw.fx_rates SELECT * FROM batch")
+        con.execute(
+            "INSERT INTO meta.load_log VALUES (?, ?, 'fx_rates', ?, ?, ?)",
+            [batch["source"][0], sha256, batch.height, batch["currency"].n_unique(),
+             fetched_at.replace(tzinfo=None)],
+        )
+        con.unregister("batch")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return batch.height

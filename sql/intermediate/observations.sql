@@ -1,0 +1,49 @@
+-- table: Every publisher's observations in one canonical shape, with a documented USD value. `value` stays in the currency of publication; `value_usd` is the published value when published in USD, else converted with ECB monthly reference rates (the mean of the monthly rates over a multi-month period), else NULL (no rate: missing is not zero).
+-- column value: Published figure in whole units of `currency`.
+-- column value_usd: The figure in whole US dollars (see usd_rate, usd_rate_source); NULL when no rate covers every month of the period.
+-- column usd_rate: US dollars per one unit of `currency` used for value_usd (1 for USD).
+-- column usd_rate_source: 'published in USD' or the ECB series used.
+WITH obs AS (
+    SELECT * FROM staging.gacc_observations
+    UNION ALL BY NAME
+    SELECT * FROM staging.comtrade_observations
+),
+spans AS (
+    SELECT DISTINCT currency, period_start, period_end, months
+    FROM obs
+    WHERE currency <> 'USD'
+),
+span_months AS (
+    SELECT s.*, CAST(m.month AS DATE) AS month
+    FROM spans AS s,
+        LATERAL (SELECT unnest(generate_series(s.period_start, s.period_end, INTERVAL 1 MONTH)) AS month) AS m
+),
+span_rates AS (
+    SELECT
+        sm.currency, sm.period_start, sm.period_end,
+        avg(f.usd_per_unit) AS usd_per_unit,
+        count(f.usd_per_unit) AS months_with_rate,
+        any_value(sm.months) AS months,
+        min(f.rate_source) AS rate_source
+    FROM span_months AS sm
+    LEFT JOIN intermediate.fx_usd_monthly AS f
+        ON f.currency = sm.currency AND f.period_start = sm.month
+    GROUP BY sm.currency, sm.period_start, sm.period_end
+)
+SELECT
+    o.*,
+    CASE
+        WHEN o.currency = 'USD' THEN o.value
+        WHEN r.months_with_rate = r.months THEN o.value * r.usd_per_unit
+    END AS value_usd,
+    CASE
+        WHEN o.currency = 'USD' THEN 1.0
+        WHEN r.months_with_rate = r.months THEN r.usd_per_unit
+    END AS usd_rate,
+    CASE
+        WHEN o.currency = 'USD' THEN 'published in USD'
+        WHEN r.months_with_rate = r.months THEN r.rate_source
+    END AS usd_rate_source
+FROM obs AS o
+LEFT JOIN span_rates AS r
+    ON r.currency = o.currency AND r.period_start = o.period_start AND r.period_end = o.period_end

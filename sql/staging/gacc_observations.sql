@@ -1,0 +1,5 @@
+-- table: China customs (GACC) preliminary-release table (4) by country/region, CNY and USD editions, as loaded (latest vintage). Values in whole units of `currency`.
+-- Both editions are kept: they are two publications of the same facts and are never summed.
+SELECT *
+FROM raw.observations
+WHERE source = 'gacc'
