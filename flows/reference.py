@@ -10,7 +10,7 @@ Unknown codes fail loudly: :class:`UnknownCodeError` names the code and the sour
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pycountry
 
@@ -50,7 +50,7 @@ class UnknownCodeError(KeyError):
         return str(self.args[0])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _iso3_set() -> frozenset[str]:
     return frozenset(c.alpha_3 for c in pycountry.countries) | frozenset(
         c.alpha_3 for c in pycountry.historic_countries if hasattr(c, "alpha_3")
@@ -90,9 +90,13 @@ def iso3_from_numeric(source: str, code: str | int) -> str:
 
 
 def partner_kind(code: str) -> str:
-    """``world``, ``country`` or ``aggregate`` for a harmonised partner code."""
+    """``world``, ``country`` or ``aggregate`` for a harmonised partner code.
+
+    Countries are ISO 3166-1 alpha-3 codes; everything else (the :data:`AGGREGATES` and the
+    source-prefixed group codes such as ``COMTRADE_97`` or ``CENSUS_0003``) is an aggregate.
+    """
     if code == WORLD:
         return "world"
-    if code in AGGREGATES:
+    if code in AGGREGATES or not is_country(code):
         return "aggregate"
     return "country"
