@@ -5,7 +5,9 @@ One :class:`requests.Session` per source with
 * connect/read timeouts (settings ``connect_timeout``, ``read_timeout``);
 * retries with exponential back-off on connection errors, read timeouts, 429 and 5xx, honouring
   ``Retry-After`` (urllib3 :class:`~urllib3.util.retry.Retry`);
-* a per-host request rate limit (``requests-ratelimiter``; setting ``requests_per_minute``);
+* a per-host request rate limit (``requests-ratelimiter``; setting ``requests_per_minute``):
+  requests to one host are spaced at least ``60 / requests_per_minute`` seconds apart, never
+  sent in a burst;
 * a descriptive ``User-Agent``;
 * detection of errors hidden in 200 responses: HTML where JSON/XML/CSV was expected, a JSON
   ``error`` field that is not empty, an empty body.
@@ -22,14 +24,15 @@ import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
-from requests_ratelimiter import LimiterAdapter
+from pyrate_limiter import Limiter, Rate
+from requests_ratelimiter import HostBucketFactory, LimiterAdapter
 from urllib3.util.retry import Retry
 
 from flows.settings import Settings
 from flows.sources.base import (
     AuthError,
-    FetchError,
     Fetched,
+    FetchError,
     FetchRequest,
     PublisherUnreachable,
 )
@@ -59,11 +62,36 @@ class _RetryAfterCapped(Retry):
 
     max_retry_after: float = 120.0
 
+    def new(self, **kw):  # urllib3 builds a fresh Retry after every attempt: keep the cap
+        retry = super().new(**kw)
+        retry.max_retry_after = self.max_retry_after
+        return retry
+
     def get_retry_after(self, response):  # noqa: D401 - urllib3 hook
         value = super().get_retry_after(response)
         if value is not None and value > self.max_retry_after:
             return self.max_retry_after
         return value
+
+
+class _SpacedLimiterAdapter(LimiterAdapter):
+    """LimiterAdapter with our own limiter, whose leak thread is stopped on ``close()``."""
+
+    def close(self) -> None:
+        super().close()
+        self.limiter.bucket_factory.close()
+
+
+def _spaced_limiter(requests_per_minute: float) -> Limiter:
+    """At most one request per ``60 / requests_per_minute`` seconds in each host's bucket.
+
+    (``LimiterAdapter(per_minute=n)`` would be a sliding window that lets ``n`` requests go at
+    once; publishers such as UN Comtrade ask for requests to be spread out.)
+    """
+    if requests_per_minute <= 0:
+        raise ValueError(f"requests_per_minute must be positive, got {requests_per_minute}")
+    interval_ms = max(1, round(60_000 / requests_per_minute))
+    return Limiter(HostBucketFactory(rates=[Rate(1, interval_ms)]), buffer_ms=50)
 
 
 def make_session(settings: Settings) -> requests.Session:
@@ -80,9 +108,8 @@ def make_session(settings: Settings) -> requests.Session:
         raise_on_status=False,
     )
     retry.max_retry_after = settings.max_retry_after
-    adapter = LimiterAdapter(
-        per_minute=settings.requests_per_minute,
-        burst=1,
+    adapter = _SpacedLimiterAdapter(
+        limiter=_spaced_limiter(settings.requests_per_minute),
         per_host=True,
         max_retries=retry,
         limit_statuses=(),
@@ -176,7 +203,12 @@ def _snippet(body: bytes, limit: int = 200) -> str:
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc)
-    match = re.search(r"Caused by (\w+\(.*?\))", text)
-    reason = match.group(1) if match else text
-    return reason[:300]
+    """The underlying error of a requests exception, e.g.
+    ``ReadTimeoutError: Read timed out. (read timeout=0.3)`` or
+    ``NewConnectionError: Failed to establish a new connection: [Errno 111] Connection refused``.
+    """
+    cause = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+    cause = getattr(cause, "reason", None) or cause  # urllib3 MaxRetryError wraps the last error
+    # urllib3 prefixes messages with the pool/connection, e.g. "HTTPConnectionPool(host=.., port=..): "
+    text = re.sub(r"^\w+\(host=[^)]*\):\s*", "", str(cause))
+    return f"{type(cause).__name__}: {text}"[:300]

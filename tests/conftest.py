@@ -7,9 +7,15 @@ the repository); tests that need them skip with a clear reason when the folder i
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
-import pytest
+# Prefect must never touch the developer's ~/.prefect or phone home: isolate it before import.
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="prefect-home-")
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = Path(os.environ.get("TRADE_IMBALANCE_REAL_DATA", ROOT.parent / "shared" / "data" / "real"))
