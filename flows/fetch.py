@@ -87,7 +87,8 @@ def fetch_source(
     outcome = SourceOutcome(name)
     module = get_source(name)
     headers = module.headers(settings) if hasattr(module, "headers") else {}
-    client = HttpClient(settings, name, headers)
+    secret_params = module.secret_params(settings) if hasattr(module, "secret_params") else {}
+    client = HttpClient(settings, name, headers, secret_params)
     known = archive.latest_by_key()
     known_shas = {entry.sha256 for entry in known.values()}
     cutoff = add_months(scope.period_end, -settings.revision_window_months)

@@ -127,12 +127,21 @@ class HttpClient:
     ``headers`` (e.g. an API key) are added to every request and never stored or logged.
     """
 
-    def __init__(self, settings: Settings, source: str, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        source: str,
+        headers: dict[str, str] | None = None,
+        secret_params: dict[str, str] | None = None,
+    ):
         self.settings = settings
         self.source = source
         self.session = make_session(settings)
         if headers:
             self.session.headers.update(headers)
+        # Publishers that only take a key in the query string (US Census ``key=``): added at send
+        # time, never part of a FetchRequest, so never archived or printed (URLs are redacted).
+        self.secret_params = dict(secret_params or {})
 
     def close(self) -> None:
         self.session.close()
@@ -147,7 +156,8 @@ class HttpClient:
         what = redact_url(request.describe())
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         try:
-            response = self.session.get(request.url, params=request.params or None, timeout=timeout)
+            params = {**request.params, **self.secret_params} or None
+            response = self.session.get(request.url, params=params, timeout=timeout)
         except requests.exceptions.RetryError as exc:
             raise FetchError(self.source, what, f"gave up after retries: {_reason(exc)}") from exc
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:

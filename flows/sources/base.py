@@ -9,6 +9,10 @@ A publisher module in :mod:`flows.sources` provides
   (:data:`flows.schema.OBSERVATION_SCHEMA`) from one archived data response. It must raise
   :class:`ParseError` on anything unexpected, never return a silently empty or partial frame.
 
+Optionally ``headers(settings) -> dict`` (API keys sent as headers) and
+``secret_params(settings) -> dict`` (keys a publisher only accepts in the query string, such as
+the US Census ``key``): both are added by the HTTP layer at send time and never stored.
+
 Data flows one way: plan → fetch → archive → parse → load (DESIGN.md §2).
 """
 
