@@ -10,7 +10,6 @@ is rebuilt here from the real rows of ``get_C_M_HS_allreporters_X_p0_TOTAL_2021-
 from __future__ import annotations
 
 import copy
-import csv
 import json
 from datetime import date
 from pathlib import Path
@@ -24,6 +23,7 @@ from flows.schema import OBSERVATION_SCHEMA
 from flows.settings import Settings, get_settings
 from flows.sources import comtrade
 from flows.sources.base import AuthError, FetchRequest, ParseError, PlanContext
+from tests.builders.comtrade import monthly_records
 from tests.conftest import real_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "comtrade"
@@ -396,40 +396,11 @@ def test_keyed_fetch_through_the_http_layer(real_data, httpserver, monkeypatch):
 # ------------------------------------------------------------------------------------------
 # monthly: real rows in a reconstructed v1 envelope
 
-_INT = {
-    "refPeriodId", "refYear", "refMonth", "reporterCode", "partnerCode", "partner2Code",
-    "aggrLevel", "motCode", "qtyUnitCode", "altQtyUnitCode", "legacyEstimationFlag",
-}
-_FLOAT = {"qty", "altQty", "netWgt", "grossWgt", "cifvalue", "fobvalue", "primaryValue"}
-_BOOL = {
-    "isOriginalClassification", "isLeaf", "isQtyEstimated", "isAltQtyEstimated",
-    "isNetWgtEstimated", "isGrossWgtEstimated", "isReported", "isAggregate",
-}
-
-
-def _v1_record(row: dict[str, str]) -> dict:
-    """One CSV row (pandas dump of the API's records) back in the API's JSON types."""
-    record: dict = {}
-    for name, text in row.items():
-        if name == "":  # pandas index column
-            continue
-        if name in _INT:
-            record[name] = int(text)
-        elif name in _FLOAT:
-            record[name] = float(text) if text != "" else None
-        elif name in _BOOL:
-            record[name] = {"True": True, "False": False}[text]
-        else:
-            record[name] = text
-    return record
-
-
 def test_monthly_2021_rebuilt_from_real_rows(real_data):
     path = real_file(
         real_data, "comtrade/get_C_M_HS_allreporters_X_p0_TOTAL_2021-01_2021-12_pandas.csv"
     )
-    with path.open(newline="", encoding="utf-8") as handle:
-        records = [_v1_record(row) for row in csv.DictReader(handle)]
+    records = list(monthly_records(path))
     # Values real; the envelope is reconstructed (the CSV kept only the records).
     payload = {"elapsedTime": "reconstructed", "count": len(records), "data": records, "error": ""}
     req = request(

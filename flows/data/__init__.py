@@ -1,0 +1,1 @@
+"""Package data: reference tables shipped with the pipeline (CSV)."""
