@@ -7,6 +7,8 @@ WITH obs AS (
     SELECT * FROM staging.gacc_observations
     UNION ALL BY NAME
     SELECT * FROM staging.comtrade_observations
+    UNION ALL BY NAME
+    SELECT * FROM staging.imf_observations
 ),
 spans AS (
     SELECT DISTINCT currency, period_start, period_end, months

@@ -1,0 +1,315 @@
+"""ECB EXR monthly reference rates: plan, SDMX-JSON and SDMX-ML 2.1 parsers, USD conversion rule.
+
+Real payloads (read from ../shared/data/real, never copied):
+* ``gacc_html/ecb_cny_eur_monthly.json`` — SDMX-JSON, ``M.CNY.EUR.SP00.A``, 2025-10 … 2026-04
+  (described in shared/docs/gacc_pages.md §5);
+* ``ecb/exr_M.USD.EUR.SP00.A_sdmxml21_generic_1999-01_2019-12.xml`` — SDMX-ML 2.1 GenericData,
+  USD per EUR, 1999-01 … 2019-12 (PROVENANCE.md, ecb/).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from flows.http import HttpClient
+from flows.schema import FX_SCHEMA
+from flows.settings import get_settings
+from flows.sources import ecb, target_of
+from flows.sources.base import FetchRequest, ParseError, PlanContext
+from tests.conftest import real_file
+
+CNY_JSON = "gacc_html/ecb_cny_eur_monthly.json"
+USD_XML = "ecb/exr_M.USD.EUR.SP00.A_sdmxml21_generic_1999-01_2019-12.xml"
+
+REQUEST = FetchRequest(
+    source="ecb",
+    url="https://data-api.ecb.europa.eu/service/data/EXR/M.CNY.EUR.SP00.A",
+    params={"format": "jsondata", "startPeriod": "2025-10", "endPeriod": "2026-04"},
+    expect="json",
+)
+
+
+@pytest.fixture()
+def cny_json(real_data: Path) -> bytes:
+    return real_file(real_data, CNY_JSON).read_bytes()
+
+
+@pytest.fixture()
+def usd_xml(real_data: Path) -> bytes:
+    return real_file(real_data, USD_XML).read_bytes()
+
+
+def _rates(frame: pl.DataFrame, currency: str) -> dict[date, float]:
+    return {
+        r["period_start"]: r["rate"]
+        for r in frame.filter(pl.col("currency") == currency).iter_rows(named=True)
+    }
+
+
+# ------------------------------------------------------------------------------ SDMX-JSON
+def test_parse_real_json_cny_per_eur(cny_json: bytes):
+    frame = ecb.parse(cny_json, REQUEST)
+    assert frame.schema == FX_SCHEMA
+    rates = _rates(frame, "CNY")
+    # dataSets[0].series["0:0:0:0:0"].observations["0".."6"][0] in the recorded file, with
+    # TIME_PERIOD structure.dimensions.observation[0].values[0..6] = 2025-10 … 2026-04
+    assert rates == {
+        date(2025, 10, 1): 8.281034782608698,
+        date(2025, 11, 1): 8.214915,
+        date(2025, 12, 1): 8.249061904761906,
+        date(2026, 1, 1): 8.180647619047619,
+        date(2026, 2, 1): 8.16815,
+        date(2026, 3, 1): 7.970263636363637,
+        date(2026, 4, 1): 8.000470000000002,
+    }
+    # the same figures rounded half-up to 5 decimals are the table in shared/docs/gacc_pages.md §5
+    five = Decimal("0.00001")
+    assert [str(Decimal(str(rates[d])).quantize(five, ROUND_HALF_UP)) for d in sorted(rates)] == [
+        "8.28103", "8.21492", "8.24906", "8.18065", "8.16815", "7.97026", "8.00047",
+    ]
+    assert set(frame["series"]) == {"EXR.M.CNY.EUR.SP00.A"}
+    assert set(frame["base"]) == {"EUR"} and set(frame["source"]) == {"ecb"}
+    assert frame["vintage"].null_count() == frame.height
+
+
+def _edit_json(body: bytes, edit) -> bytes:
+    data = json.loads(body)
+    edit(data)
+    return json.dumps(data).encode()
+
+
+def _series_dim(data: dict, dim_id: str) -> dict:
+    return next(d for d in data["structure"]["dimensions"]["series"] if d["id"] == dim_id)
+
+
+def test_json_wrong_denominator_is_rejected(cny_json: bytes):
+    # hand-edited copy of the real file: CURRENCY_DENOM EUR → USD (a CNY per USD series)
+    def edit(data):
+        _series_dim(data, "CURRENCY_DENOM")["values"][0]["id"] = "USD"
+
+    with pytest.raises(ParseError, match="CURRENCY_DENOM is 'USD', expected 'EUR'") as info:
+        ecb.parse(_edit_json(cny_json, edit), REQUEST)
+    assert str(info.value).startswith("ecb: GET https://data-api.ecb.europa.eu/service/data/EXR/")
+
+
+@pytest.mark.parametrize(
+    ("dim_id", "value"), [("FREQ", "D"), ("EXR_TYPE", "EN00"), ("EXR_SUFFIX", "E")]
+)
+def test_json_other_series_are_rejected(cny_json: bytes, dim_id: str, value: str):
+    def edit(data):
+        _series_dim(data, dim_id)["values"][0]["id"] = value
+
+    with pytest.raises(ParseError, match=f"{dim_id} is '{value}'"):
+        ecb.parse(_edit_json(cny_json, edit), REQUEST)
+
+
+def test_json_unit_multiplier_must_be_units(cny_json: bytes):
+    def edit(data):
+        attributes = data["structure"]["attributes"]["series"]
+        unit_mult = next(a for a in attributes if a["id"] == "UNIT_MULT")
+        unit_mult["values"][0]["id"] = "3"
+
+    with pytest.raises(ParseError, match="UNIT_MULT is '3'"):
+        ecb.parse(_edit_json(cny_json, edit), REQUEST)
+
+
+@pytest.mark.parametrize("bad", [0, -8.2, "abc"])
+def test_json_non_positive_or_non_numeric_rate_is_rejected(cny_json: bytes, bad):
+    def edit(data):
+        data["dataSets"][0]["series"]["0:0:0:0:0"]["observations"]["5"][0] = bad
+
+    with pytest.raises(ParseError, match="2026-03: rate"):
+        ecb.parse(_edit_json(cny_json, edit), REQUEST)
+
+
+def test_json_missing_value_gives_no_row(cny_json: bytes):
+    def edit(data):
+        data["dataSets"][0]["series"]["0:0:0:0:0"]["observations"]["5"][0] = None
+
+    rates = _rates(ecb.parse(_edit_json(cny_json, edit), REQUEST), "CNY")
+    assert date(2026, 3, 1) not in rates and len(rates) == 6
+
+
+def test_json_structural_problems(cny_json: bytes):
+    def bad_index(data):
+        series = data["dataSets"][0]["series"]
+        series["0:0:0:0:0"]["observations"]["9"] = [8.0, 0, 0, None, None]
+
+    with pytest.raises(ParseError, match="not a TIME_PERIOD index"):
+        ecb.parse(_edit_json(cny_json, bad_index), REQUEST)
+
+    def no_series(data):
+        data["dataSets"][0]["series"] = {}
+
+    with pytest.raises(ParseError, match="no exchange-rate observations"):
+        ecb.parse(_edit_json(cny_json, no_series), REQUEST)
+    with pytest.raises(ParseError, match="not valid JSON"):
+        ecb.parse(cny_json[:200], REQUEST)
+    with pytest.raises(ParseError, match="not an SDMX-JSON data message"):
+        ecb.parse(b'{"error": "nope"}', REQUEST)
+    with pytest.raises(ParseError, match="neither SDMX-JSON nor SDMX-ML"):
+        ecb.parse(b"No results found.", REQUEST)
+
+
+# ------------------------------------------------------------------- SDMX-ML 2.1 GenericData
+def test_parse_real_generic_xml_usd_per_eur(usd_xml: bytes):
+    frame = ecb.parse(usd_xml, REQUEST)
+    assert frame.schema == FX_SCHEMA
+    rates = _rates(frame, "USD")
+    assert frame.height == len(rates) == 252  # 1999-01 … 2019-12, every month once
+    assert min(rates) == date(1999, 1, 1) and max(rates) == date(2019, 12, 1)
+    # <generic:ObsDimension value="1999-01"/><generic:ObsValue value="1.16078"/>, etc.
+    assert rates[date(1999, 1, 1)] == 1.16078
+    assert rates[date(1999, 3, 1)] == 1.088295652173913  # full precision despite DECIMALS=4
+    assert rates[date(2019, 12, 1)] == 1.111345
+    assert set(frame["series"]) == {"EXR.M.USD.EUR.SP00.A"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "pattern"),
+    [
+        (b'id="CURRENCY_DENOM" value="EUR"', b'id="CURRENCY_DENOM" value="GBP"',
+         "CURRENCY_DENOM is 'GBP'"),
+        (b'id="UNIT_MULT" value="0"', b'id="UNIT_MULT" value="6"', "UNIT_MULT is '6'"),
+        (b'id="EXR_SUFFIX" value="A"', b'id="EXR_SUFFIX" value="E"', "EXR_SUFFIX is 'E'"),
+        (b'<generic:ObsValue value="1.111345"/>', b'<generic:ObsValue value="-1.111345"/>',
+         "2019-12: rate"),
+        (b'<generic:ObsDimension value="2019-12"/>', b'<generic:ObsDimension value="2019-12-31"/>',
+         "not a month"),
+    ],
+)
+def test_generic_xml_bad_inputs(usd_xml: bytes, old: bytes, new: bytes, pattern: str):
+    assert old in usd_xml  # hand-edited copies of the real file
+    with pytest.raises(ParseError, match=pattern):
+        ecb.parse(usd_xml.replace(old, new, 1), REQUEST)
+
+
+def test_generic_xml_nan_is_missing_not_zero(usd_xml: bytes):
+    edited = usd_xml.replace(
+        b'<generic:ObsValue value="1.111345"/>', b'<generic:ObsValue value="NaN"/>'
+    )
+    rates = _rates(ecb.parse(edited, REQUEST), "USD")
+    assert len(rates) == 251 and date(2019, 12, 1) not in rates
+
+
+def test_other_xml_is_rejected(usd_xml: bytes, real_data: Path):
+    with pytest.raises(ParseError, match="not well-formed XML"):
+        ecb.parse(usd_xml[:5000], REQUEST)
+    imts = real_file(real_data, "imf/imts_sdmx3_data_USA_XG_FOB_USD_G001+G998_A_2023-2024.xml")
+    with pytest.raises(ParseError, match="expected SDMX-ML 2.1 GenericData"):
+        ecb.parse(imts.read_bytes(), REQUEST)
+
+
+# ---------------------------------------------------------------------------------------- plan
+def _ctx(**kw) -> PlanContext:
+    def no_fetch(request):
+        raise AssertionError(f"ecb.plan fetched {request.url}")
+
+    values = {
+        "settings": get_settings(),
+        "reporters": ("CHN",),
+        "partners": (),
+        "period_start": date(2025, 10, 1),
+        "period_end": date(2026, 4, 1),
+        "fetch": no_fetch,
+        "options": {},
+    }
+    values.update(kw)
+    return PlanContext(**values)
+
+
+def test_plan_url_from_configured_base(monkeypatch):
+    monkeypatch.setenv("TRADE_IMBALANCE_ECB_BASE_URL", "http://127.0.0.1:9/ecb/service/")
+    get_settings.cache_clear()
+    usd, cny = ecb.plan(_ctx())
+    assert usd.url == "http://127.0.0.1:9/ecb/service/data/EXR/M.USD.EUR.SP00.A"
+    assert cny.url == "http://127.0.0.1:9/ecb/service/data/EXR/M.CNY.EUR.SP00.A"
+    request = usd
+    assert request.params == {
+        "format": "jsondata",
+        "startPeriod": "2025-10",
+        "endPeriod": "2026-04",
+    }
+    assert (request.source, request.expect) == ("ecb", "any")
+    assert ecb.TARGET == target_of(ecb) == "fx_rates"
+
+
+def test_plan_currency_option():
+    requests = ecb.plan(_ctx(options={"fx_currencies": ["cny", "INR", "CNY", "VND"]}))
+    assert [r.url.rsplit("/", 1)[1] for r in requests] == [
+        "M.CNY.EUR.SP00.A", "M.INR.EUR.SP00.A", "M.VND.EUR.SP00.A"
+    ]
+    with pytest.raises(ValueError, match="base currency"):
+        ecb.plan(_ctx(options={"fx_currencies": ["USD", "EUR"]}))
+    with pytest.raises(ValueError, match="not an ISO 4217"):
+        ecb.plan(_ctx(options={"fx_currencies": ["US$"]}))
+
+
+def test_plan_fetch_parse_through_loopback(httpserver, monkeypatch, cny_json: bytes):
+    monkeypatch.setenv("TRADE_IMBALANCE_ECB_BASE_URL", httpserver.url_for("/service"))
+    get_settings.cache_clear()
+    (request,) = ecb.plan(_ctx(options={"fx_currencies": ["CNY"]}))
+    httpserver.expect_request(
+        "/service/data/EXR/M.CNY.EUR.SP00.A",
+        query_string={"format": "jsondata", "startPeriod": "2025-10", "endPeriod": "2026-04"},
+    ).respond_with_data(cny_json, content_type="application/json")
+    client = HttpClient(get_settings(), "ecb")
+    try:
+        fetched = client.get(request)
+    finally:
+        client.close()
+    rates = _rates(ecb.parse(fetched.body, fetched.request), "CNY")
+    assert rates[date(2026, 3, 1)] == 7.970263636363637
+
+
+# ------------------------------------------------------------------- USD conversion (DuckDB)
+def test_usd_conversion_sql_rule(usd_xml: bytes, cny_json: bytes):
+    fx = pl.concat([ecb.parse(usd_xml, REQUEST), ecb.parse(cny_json, REQUEST)])
+    # MADE-UP USD per EUR rate for 2026-03, only to exercise the non-EUR branch: the recorded
+    # USD file ends in 2019-12, so no real USD/EUR rate exists for that month here.
+    made_up = pl.DataFrame(
+        [{"source": "ecb", "currency": "USD", "base": "EUR", "period_start": date(2026, 3, 1),
+          "rate": 1.25, "series": "MADE-UP", "vintage": None}],
+        schema=FX_SCHEMA,
+    )
+    # MADE-UP observation values (illustrative), one per branch of the rule
+    observations = pl.DataFrame(
+        {
+            "key": ["eur", "usd", "cny_no_rate", "cny"],
+            "value": [1_000_000.0, 5_000.0, 7_000.0, 7_970_263.636363637],
+            "currency": ["EUR", "USD", "CNY", "CNY"],
+            "period_start": [date(2019, 12, 1)] * 3 + [date(2026, 3, 1)],
+        }
+    )
+    con = duckdb.connect()
+    try:
+        con.execute("CREATE SCHEMA raw")
+        con.register("fx_frame", pl.concat([fx, made_up]).to_arrow())
+        con.execute("CREATE TABLE raw.fx_rates AS SELECT *, 'x' AS payload_sha256 FROM fx_frame")
+        con.register("o", observations.to_arrow())
+        result = con.sql(
+            f"""
+            SELECT o.key, {ecb.USD_CONVERSION_SQL} AS value_usd
+            FROM o
+            LEFT JOIN (SELECT period_start, rate AS usd_per_eur FROM raw.fx_rates
+                       WHERE currency = 'USD' AND base = 'EUR') u USING (period_start)
+            LEFT JOIN (SELECT period_start, currency, rate AS ccy_per_eur FROM raw.fx_rates
+                       WHERE base = 'EUR') c USING (period_start, currency)
+            """
+        ).fetchall()
+    finally:
+        con.close()
+    usd = dict(result)
+    # EUR 1,000,000 (made up) in 2019-12 at the REAL 1.111345 USD per EUR = USD 1,111,345
+    assert usd["eur"] == pytest.approx(1_111_345.0, rel=1e-12)
+    assert usd["usd"] == 5_000.0  # USD passes through unchanged
+    assert usd["cny_no_rate"] is None  # no CNY rate for 2019-12 in the recorded files: NULL
+    # CNY 7,970,263.64 (made up) / real 7.970263636363637 CNY per EUR × made-up 1.25 USD per EUR
+    assert usd["cny"] == pytest.approx(1_000_000.0 * 1.25, rel=1e-12)

@@ -1,0 +1,350 @@
+"""IMF IMTS (SDMX 3.0) publisher module: plan, parser, SCALE trap, staging model.
+
+Real payloads (read from ../shared/data/real, never copied):
+* ``imf/imts_sdmx3_data_USA_XG_FOB_USD_G001+G998_A_2023-2024.xml`` — SDMX-ML 3.0
+  StructureSpecificData, US exports FOB to G001 and G998, annual 2023–2024;
+* ``imf/dot_compactdata_A_US_TXG_FOB_USD_W00+B0_2020-2023.json`` — the retired DOT API, same
+  figures in millions of USD (``@UNIT_MULT="6"``).
+The monthly fixture ``tests/fixtures/imf/imts_sdmx3_monthly_CHN_ILLUSTRATIVE.xml`` is hand-written
+with MADE-UP numbers (it says so in its header comment).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from flows.http import HttpClient
+from flows.reference import UnknownCodeError
+from flows.schema import OBSERVATION_SCHEMA
+from flows.settings import get_settings
+from flows.sources import imf
+from flows.sources.base import FetchRequest, ParseError, PlanContext
+from flows.warehouse import create_raw_tables, load_observations
+from tests.conftest import ROOT, real_file
+
+IMTS_XML = "imf/imts_sdmx3_data_USA_XG_FOB_USD_G001+G998_A_2023-2024.xml"
+DOT_JSON = "imf/dot_compactdata_A_US_TXG_FOB_USD_W00+B0_2020-2023.json"
+MONTHLY_FIXTURE = ROOT / "tests" / "fixtures" / "imf" / "imts_sdmx3_monthly_CHN_ILLUSTRATIVE.xml"
+STAGING_SQL = ROOT / "sql" / "staging" / "imf_observations.sql"
+
+REQUEST = FetchRequest(
+    source="imf",
+    url="https://api.imf.org/external/sdmx/3.0/data/dataflow/IMF.STA/IMTS/+/"
+    "USA.XG_FOB_USD.G001+G998.A",
+    params={"c[TIME_PERIOD]": "ge:2023-01-01+le:2026-01-01", "detail": "full"},
+    expect="xml",
+)
+
+
+def _no_fetch(request):  # plan() must build URLs without fetching anything
+    raise AssertionError(f"imf.plan fetched {request.url}")
+
+
+def _ctx(**kw) -> PlanContext:
+    values = {
+        "settings": get_settings(),
+        "reporters": ("USA",),
+        "partners": (),
+        "period_start": date(2023, 1, 1),
+        "period_end": date(2024, 12, 1),
+        "fetch": _no_fetch,
+        "options": {},
+    }
+    values.update(kw)
+    return PlanContext(**values)
+
+
+def _by_key(frame: pl.DataFrame) -> dict[tuple, dict]:
+    return {
+        (r["reporter"], r["partner"], r["flow"], r["period_start"]): r
+        for r in frame.iter_rows(named=True)
+    }
+
+
+@pytest.fixture()
+def imts_bytes(real_data: Path) -> bytes:
+    return real_file(real_data, IMTS_XML).read_bytes()
+
+
+# ------------------------------------------------------------------------------ real payload
+def test_parse_real_imts_values(imts_bytes: bytes):
+    frame = imf.parse(imts_bytes, REQUEST)
+    assert frame.schema == OBSERVATION_SCHEMA
+    rows = _by_key(frame)
+    # Values read off the recorded XML: <Series COUNTRY="USA" INDICATOR="XG_FOB_USD"
+    # COUNTERPART_COUNTRY="G001" …><Obs OBS_VALUE="2019551635133" … TIME_PERIOD="2023"/>
+    # <Obs OBS_VALUE="2065411250609" … TIME_PERIOD="2024"/>, and for G998 369756760426 (2023)
+    # and 371064529410 (2024). Whole USD: SCALE="6" is NOT applied.
+    expected = {
+        ("USA", "WLD", "X", date(2023, 1, 1)): 2019551635133.0,
+        ("USA", "WLD", "X", date(2024, 1, 1)): 2065411250609.0,
+        ("USA", "EU27_2020", "X", date(2023, 1, 1)): 369756760426.0,
+        ("USA", "EU27_2020", "X", date(2024, 1, 1)): 371064529410.0,
+    }
+    assert {k: r["value"] for k, r in rows.items()} == expected
+    world = rows[("USA", "WLD", "X", date(2023, 1, 1))]
+    assert world["partner_kind"] == "world"
+    assert world["period_end"] == date(2023, 12, 1)
+    assert (world["months"], world["period_type"]) == (12, "year")
+    assert (world["currency"], world["valuation"], world["commodity"]) == ("USD", "FOB", "TOTAL")
+    assert world["release"] == "IMF IMTS (SDMX 3.0) IMF.STA/IMTS"
+    # every recorded Obs has DERIVATION_TYPE="M" (mixed: partly derived by the IMF)
+    assert set(frame["status"]) == {"estimated"}
+    # <message:Prepared>2025-12-16T05:16:36.306712826Z</message:Prepared>
+    assert set(frame["vintage"]) == {date(2025, 12, 16)}
+    assert rows[("USA", "EU27_2020", "X", date(2024, 1, 1))]["partner_kind"] == "aggregate"
+    assert frame["published_yoy"].null_count() == frame.height
+
+
+def test_scale_trap_matches_retired_dot_millions(real_data: Path, imts_bytes: bytes):
+    """IMTS OBS_VALUE (SCALE="6") equals the DOT figure in millions × 10^6: it is whole USD."""
+    assert b'COUNTERPART_COUNTRY="G001" FREQUENCY="A" OVERLAP="OL" SCALE="6"' in imts_bytes
+    dot = json.loads(real_file(real_data, DOT_JSON).read_text())
+    dot_2023 = {}
+    for series in dot["CompactData"]["DataSet"]["Series"]:
+        assert series["@UNIT_MULT"] == "6"  # millions of USD in the old API
+        for obs in series["Obs"]:
+            if obs["@TIME_PERIOD"] == "2023":
+                dot_2023[series["@COUNTERPART_AREA"]] = Decimal(obs["@OBS_VALUE"])
+    assert dot_2023["W00"] == Decimal("2019551.635133")
+
+    rows = _by_key(imf.parse(imts_bytes, REQUEST))
+    world = rows[("USA", "WLD", "X", date(2023, 1, 1))]["value"]
+    eu = rows[("USA", "EU27_2020", "X", date(2023, 1, 1))]["value"]
+    assert Decimal(world) == dot_2023["W00"] * 10**6  # 2019551635133, exactly
+    # and the G998 → EU27_2020 inference: G998 2023 equals DOT B0 (European Union) 2023
+    assert Decimal(eu) == dot_2023["B0"] * 10**6  # 369756760426
+
+
+def test_scale_guard_rejects_values_written_in_millions(imts_bytes: bytes):
+    # hand-edited copy of the real message: the 2023 World figure written in millions, as DOT did
+    edited = imts_bytes.replace(b'OBS_VALUE="2019551635133"', b'OBS_VALUE="2019551.635133"')
+    assert edited != imts_bytes
+    with pytest.raises(ParseError, match=r"SCALE=6 .*2019551\.635133.*whole USD"):
+        imf.parse(edited, REQUEST)
+
+
+def test_scale_guard_rejects_implausibly_large_values(imts_bytes: bytes):
+    # hand-edited: the figure multiplied by 10^6 (what applying SCALE would produce)
+    edited = imts_bytes.replace(b'OBS_VALUE="2019551635133"', b'OBS_VALUE="2019551635133000000"')
+    with pytest.raises(ParseError, match="implausibly large"):
+        imf.parse(edited, REQUEST)
+
+
+# ------------------------------------------------------------------ made-up monthly fixture
+def test_monthly_illustrative_fixture():
+    frame = imf.parse(MONTHLY_FIXTURE.read_bytes(), REQUEST)
+    rows = _by_key(frame)
+    # All numbers below are the MADE-UP values of the illustrative fixture.
+    assert len(rows) == 6 and frame.height == 6  # TBG_USD and the empty 2025-M04 Obs give no row
+    jan = rows[("CHN", "WLD", "X", date(2025, 1, 1))]
+    assert (jan["value"], jan["status"], jan["months"], jan["period_type"]) == (
+        300000000000.0,
+        "reported",  # DERIVATION_TYPE="O"
+        1,
+        "month",
+    )
+    assert jan["period_end"] == date(2025, 1, 1)
+    assert rows[("CHN", "WLD", "X", date(2025, 2, 1))]["status"] == "estimated"  # "SE"
+    assert rows[("CHN", "WLD", "X", date(2025, 3, 1))]["status"] == "reported"  # no attribute
+    assert ("CHN", "WLD", "X", date(2025, 4, 1)) not in rows  # placeholder, not a zero
+    residual = rows[("CHN", "IMF_TX898", "M", date(2025, 1, 1))]
+    assert (residual["partner_kind"], residual["valuation"], residual["value"]) == (
+        "aggregate",
+        "CIF",
+        1234567.0,
+    )
+    assert rows[("CHN", "IMF_GX405", "X", date(2025, 1, 1))]["partner_kind"] == "aggregate"
+    usa = rows[("CHN", "USA", "M", date(2025, 1, 1))]  # TIME_PERIOD "2025-01" form
+    assert (usa["partner_kind"], usa["value"]) == ("country", 12000000000.5)
+    assert set(frame["flow"]) == {"X", "M"}
+    assert set(frame["vintage"]) == {date(2026, 1, 20)}
+
+
+# ----------------------------------------------------------------------------- bad payloads
+def test_malformed_xml_names_the_request(imts_bytes: bytes):
+    with pytest.raises(ParseError) as info:
+        imf.parse(imts_bytes[: len(imts_bytes) // 2], REQUEST)
+    message = str(info.value)
+    assert message.startswith("imf: GET https://api.imf.org/external/sdmx/3.0/data/dataflow/")
+    assert "not well-formed XML" in message
+
+
+def test_other_sdmx_messages_are_rejected(real_data: Path):
+    generic = real_file(
+        real_data, "ecb/exr_M.USD.EUR.SP00.A_sdmxml21_generic_1999-01_2019-12.xml"
+    ).read_bytes()
+    with pytest.raises(ParseError, match="expected SDMX-ML 3.0 StructureSpecificData.*GenericData"):
+        imf.parse(generic, REQUEST)
+    with pytest.raises(ParseError, match="not well-formed XML"):
+        imf.parse(b'{"data": []}', REQUEST)
+
+
+def test_message_without_series_is_an_error(imts_bytes: bytes):
+    empty = re.sub(rb"<Series .*?</Series>", b"", imts_bytes)
+    assert b"<Series" not in empty
+    with pytest.raises(ParseError, match="no Series"):
+        imf.parse(empty, REQUEST)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "error", "pattern"),
+    [
+        (b'INDICATOR="MG_CIF_USD" COUNTERPART_COUNTRY="USA"',
+         b'INDICATOR="MG_FOB_XDC" COUNTERPART_COUNTRY="USA"', ParseError, "unknown INDICATOR"),
+        (b'COUNTERPART_COUNTRY="USA"', b'COUNTERPART_COUNTRY="ZZZ"', UnknownCodeError, "'ZZZ'"),
+        (b'DERIVATION_TYPE="SE"', b'DERIVATION_TYPE="XYZ"', ParseError, "DERIVATION_TYPE"),
+        (b'COUNTERPART_COUNTRY="TX898" FREQUENCY="M"', b'COUNTERPART_COUNTRY="TX898" FREQUENCY="Q"',
+         ParseError, "FREQUENCY 'Q' is not supported"),
+        (b'TIME_PERIOD="2025-M03"', b'TIME_PERIOD="2025"', ParseError, "does not match FREQUENCY"),
+        (b'OBS_VALUE="1234567"', b'OBS_VALUE="-1234567"', ParseError, "negative"),
+        (b'OBS_VALUE="1234567"', b'OBS_VALUE="1,234,567"', ParseError, "is not a number"),
+        (b"<Value>CIF</Value>", b"<Value>FOB</Value>", ParseError, "VALUATION is 'FOB'"),
+        (b' COUNTRY="CHN" INDICATOR="MG_CIF_USD" COUNTERPART_COUNTRY="USA"',
+         b' INDICATOR="MG_CIF_USD" COUNTERPART_COUNTRY="USA"', ParseError, r"lacks key .*COUNTRY"),
+    ],
+)
+def test_unexpected_content_in_fixture(old, new, error, pattern):
+    body = MONTHLY_FIXTURE.read_bytes()
+    assert old in body
+    with pytest.raises(error, match=pattern):
+        imf.parse(body.replace(old, new, 1), REQUEST)
+
+
+def test_sdmx_error_message_is_reported():
+    body = (
+        b'<?xml version="1.0"?><message:Error xmlns:message="http://www.sdmx.org/resources/'
+        b'sdmxml/schemas/v3_0/message"><message:ErrorMessage code="100"><common:Text '
+        b'xmlns:common="x">No Results Found</common:Text></message:ErrorMessage></message:Error>'
+    )
+    with pytest.raises(ParseError, match="No Results Found"):
+        imf.parse(body, REQUEST)
+
+
+# ------------------------------------------------------------------------------- code mapping
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("G001", ("WLD", "world")),
+        ("G998", ("EU27_2020", "aggregate")),
+        ("G163", ("IMF_G163", "aggregate")),
+        ("GX405", ("IMF_GX405", "aggregate")),
+        ("TX126", ("IMF_TX126", "aggregate")),
+        ("GAB", ("GAB", "country")),  # Gabon: a G… code that is a country
+        ("TWN", ("TWN", "country")),  # a counterpart in the availability file
+        ("KOS", ("XKX", "country")),
+        ("WBG", ("PSE", "country")),
+    ],
+)
+def test_area_codes(code, expected):
+    assert imf.area(code) == expected
+
+
+def test_unknown_area_code_raises():
+    with pytest.raises(UnknownCodeError, match="imf: unknown partner code 'YAR'"):
+        imf.area("YAR")
+
+
+# ---------------------------------------------------------------------------------------- plan
+def test_plan_builds_the_recorded_request_shape(monkeypatch):
+    monkeypatch.setenv("TRADE_IMBALANCE_IMF_BASE_URL", "http://127.0.0.1:9/imf-mirror/sdmx/3.0/")
+    get_settings.cache_clear()
+    requests = imf.plan(
+        _ctx(
+            reporters=("CHN", "USA"),
+            partners=("USA", "VNM", "WLD"),
+            period_start=date(2025, 1, 1),
+            period_end=date(2025, 9, 1),
+        )
+    )
+    assert len(requests) == 1
+    request = requests[0]
+    assert request.url == (
+        "http://127.0.0.1:9/imf-mirror/sdmx/3.0/data/dataflow/IMF.STA/IMTS/+/"
+        "CHN+USA.XG_FOB_USD+MG_CIF_USD.G001+USA+VNM.M"
+    )
+    assert request.params == {
+        "c[TIME_PERIOD]": "ge:2025-01-01+le:2025-09-30",
+        "dimensionAtObservation": "TIME_PERIOD",
+        "detail": "full",
+    }
+    assert (request.source, request.expect, request.role) == ("imf", "xml", "data")
+    assert (request.period_start, request.period_end) == (date(2025, 1, 1), date(2025, 9, 1))
+    assert request.reporter is None  # several reporters in one request
+    assert request.meta["frequency"] == "M"
+
+
+def test_plan_annual_frequency_and_aggregate_partners():
+    (request,) = imf.plan(
+        _ctx(partners=("EU27_2020",), options={"imf_frequency": "A"}, period_end=date(2024, 2, 1))
+    )
+    assert request.url.endswith("/IMF.STA/IMTS/+/USA.XG_FOB_USD+MG_CIF_USD.G001+G998.A")
+    assert request.url.startswith("https://api.imf.org/external/sdmx/3.0/")
+    assert request.params["c[TIME_PERIOD]"] == "ge:2023-01-01+le:2024-02-29"
+    assert request.reporter == "USA"
+
+
+def test_plan_rejects_bad_options():
+    with pytest.raises(ValueError, match="imf_frequency"):
+        imf.plan(_ctx(options={"imf_frequency": "Q"}))
+    with pytest.raises(ValueError, match="at least one reporter"):
+        imf.plan(_ctx(reporters=()))
+    with pytest.raises(UnknownCodeError, match="'XXX'"):
+        imf.plan(_ctx(partners=("XXX",)))
+
+
+# ------------------------------------------------------------------------- through loopback HTTP
+def test_plan_fetch_parse_through_loopback(httpserver, monkeypatch, imts_bytes: bytes):
+    monkeypatch.setenv("TRADE_IMBALANCE_IMF_BASE_URL", httpserver.url_for("/external/sdmx/3.0"))
+    get_settings.cache_clear()
+    (request,) = imf.plan(
+        _ctx(partners=("EU27_2020",), options={"imf_frequency": "A"}, period_end=date(2024, 12, 1))
+    )
+    httpserver.expect_request(
+        "/external/sdmx/3.0/data/dataflow/IMF.STA/IMTS/+/USA.XG_FOB_USD+MG_CIF_USD.G001+G998.A",
+        query_string={
+            "c[TIME_PERIOD]": "ge:2023-01-01+le:2024-12-31",
+            "dimensionAtObservation": "TIME_PERIOD",
+            "detail": "full",
+        },
+    ).respond_with_data(imts_bytes, content_type="application/xml")
+    client = HttpClient(get_settings(), "imf")
+    try:
+        fetched = client.get(request)
+    finally:
+        client.close()
+    rows = _by_key(imf.parse(fetched.body, fetched.request))
+    assert rows[("USA", "WLD", "X", date(2024, 1, 1))]["value"] == 2065411250609.0
+    assert rows[("USA", "EU27_2020", "X", date(2023, 1, 1))]["value"] == 369756760426.0
+
+
+# ------------------------------------------------------------------------------ staging model
+def test_staging_model_selects_imf_rows_with_raw_columns(imts_bytes: bytes):
+    frame = imf.parse(imts_bytes, REQUEST)
+    con = duckdb.connect()
+    try:
+        create_raw_tables(con)
+        load_observations(con, frame, "b" * 64, datetime(2025, 12, 16, 5, 16))
+        # another source's rows (the same figures relabelled) must not leak into the IMF model
+        other = frame.with_columns(pl.lit("gacc").alias("source"))
+        load_observations(con, other, "c" * 64, datetime(2025, 12, 16, 5, 17))
+        raw_columns = [r[0] for r in con.execute("DESCRIBE raw.observations").fetchall()]
+        result = con.sql(STAGING_SQL.read_text()).pl()
+    finally:
+        con.close()
+    assert result.columns == raw_columns == [*OBSERVATION_SCHEMA, "payload_sha256", "fetched_at"]
+    assert set(result["source"]) == {"imf"} and result.height == 4
+    assert set(result["payload_sha256"]) == {"b" * 64}
+    values = {
+        (r["partner"], r["period_start"].year): r["value"] for r in result.iter_rows(named=True)
+    }
+    assert values[("WLD", 2023)] == 2019551635133.0  # the real OBS_VALUE, unscaled
+    assert values[("EU27_2020", 2024)] == 371064529410.0
