@@ -148,8 +148,8 @@ def monthly_refresh(
                 finally:
                     for leftover in (path, path.with_name(path.name + ".wal")):
                         leftover.unlink(missing_ok=True)
-            if result.status != "unchanged":
-                result.status = "ok" if all(o.ok for o in result.outcomes) else "partial"
+            if not all(o.ok for o in result.outcomes):
+                result.status = "partial"
     except WriterBusy as exc:
         result.status, result.error = "failed", str(exc)
     except Exception as exc:

@@ -1,0 +1,151 @@
+"""End to end: ``monthly_refresh`` against a loopback server serving the real recorded payloads.
+
+Figures asserted are printed in the pages themselves (``shared/data/real/gacc_html``):
+
+* March 2026, table (4) in CNY, unit "CNY 100 Million", row "United States (US)": export month
+  2,045.0, import month 876.1; row "Total": export 22,297.0, import 18,749.4.
+* January–February 2025 (one combined release), same table and unit, row "United States (US)":
+  export 5,431.3, import 1,905.4; "Total": export 38,812.1 (+3.4 %), import 26,551.5 (−7.3 %).
+* UN Comtrade, China 2010 (``comtrade/get_C_A_HS_r156_p32-280-276_2010_TOTAL.json``): imports
+  from Argentina 6,804,128,143 USD (CIF), exports to Germany 68,047,133,397 USD (FOB).
+
+These tests start Prefect's ephemeral API in-process (about 10 s each run): keep them few.
+"""
+
+from __future__ import annotations
+
+import socket
+from datetime import date
+
+import duckdb
+import pytest
+
+from flows.flow import Source, monthly_refresh
+from flows.settings import get_settings
+from tests.recorded_server import RecordedPublishers
+
+pytestmark = pytest.mark.flow
+
+SOURCES = ("gacc", "comtrade", "imf", "census", "eurostat", "ecb")
+
+
+@pytest.fixture
+def recorded(httpserver, real_data, monkeypatch):
+    """Every publisher's base URL pointed at a loopback server of recorded payloads."""
+    handler = RecordedPublishers(real_data)
+    httpserver.expect_request(__import__("re").compile(".*")).respond_with_handler(handler)
+    for source in SOURCES:
+        monkeypatch.setenv(f"TRADE_IMBALANCE_{source.upper()}_BASE_URL", httpserver.url_for(f"/{source}"))
+    monkeypatch.setenv("TRADE_IMBALANCE_REQUESTS_PER_MINUTE", "60000")
+    monkeypatch.setenv("TRADE_IMBALANCE_BACKOFF_FACTOR", "0.01")
+    get_settings.cache_clear()
+    yield handler
+    get_settings.cache_clear()
+
+
+def _marts(database) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return {
+            table: con.execute(f"SELECT * FROM marts.{table} ORDER BY ALL").fetchall()
+            for table in ("trade_balance_monthly", "bilateral_balance_monthly")
+        }
+    finally:
+        con.close()
+
+
+def _one(database, sql, params) -> tuple:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        rows = con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_refresh_builds_marts_from_recorded_payloads(recorded, monkeypatch):
+    run = dict(
+        sources=[Source.GACC, Source.COMTRADE, Source.ECB],
+        reporters=["CHN"],
+        period_start=date(2025, 1, 1),
+        period_end=date(2026, 3, 1),
+    )
+    first = monthly_refresh(**run)
+    database = get_settings().database_path
+    # The 2026 index also links the February tables and the March USD table, which were not
+    # recorded: the server answers 404 and the run says it is partial, but still publishes.
+    assert first["published"] and first["status"] == "partial", first["lines"]
+    assert any("HTTP 404" in line for line in first["lines"] if line.startswith("gacc"))
+
+    bilateral = """SELECT exports, imports, balance, months, period_type
+                   FROM marts.bilateral_balance_monthly
+                   WHERE source = 'gacc' AND reporter = 'CHN' AND partner = 'USA'
+                     AND currency = 'CNY' AND period_start = ? AND period_end = ?"""
+    # March 2026: 2,045.0 and 876.1 (CNY 100 million)
+    assert _one(database, bilateral, [date(2026, 3, 1), date(2026, 3, 1)]) == (
+        204_500_000_000.0, 87_610_000_000.0, 116_890_000_000.0, 1, "month"
+    )
+    # January–February 2025, one combined two-month period: 5,431.3 and 1,905.4
+    assert _one(database, bilateral, [date(2025, 1, 1), date(2025, 2, 1)]) == (
+        543_130_000_000.0, 190_540_000_000.0, 352_590_000_000.0, 2, "combined"
+    )
+    world = """SELECT exports, imports, balance FROM marts.trade_balance_monthly
+               WHERE source = 'gacc' AND reporter = 'CHN' AND currency = 'CNY'
+                 AND period_start = ? AND period_end = ?"""
+    assert _one(database, world, [date(2026, 3, 1), date(2026, 3, 1)]) == (
+        2_229_700_000_000.0, 1_874_940_000_000.0, 354_760_000_000.0
+    )
+    assert _one(database, world, [date(2025, 1, 1), date(2025, 2, 1)]) == (
+        3_881_210_000_000.0, 2_655_150_000_000.0, 1_226_060_000_000.0
+    )
+    before = _marts(database)
+
+    # A second identical run changes nothing.
+    second = monthly_refresh(**run)
+    assert _marts(database) == before, second["lines"]
+
+    # Offline: rebuilt from the raw archive alone, with no server behind the base URLs.
+    for source in SOURCES:
+        monkeypatch.setenv(f"TRADE_IMBALANCE_{source.upper()}_BASE_URL", "http://127.0.0.1:9/none")
+    get_settings.cache_clear()
+    offline = monthly_refresh(**run, offline=True, force=True)
+    assert offline["status"] == "ok" and offline["published"], offline["lines"]
+    assert _marts(database) == before
+
+
+def test_unreachable_publishers_keep_the_previous_warehouse(recorded, monkeypatch):
+    run = dict(
+        sources=[Source.COMTRADE], reporters=["CHN"], period_start=date(2010, 1, 1),
+        period_end=date(2010, 12, 1), comtrade_frequency="A",
+    )
+    first = monthly_refresh(**run)
+    database = get_settings().database_path
+    assert first["status"] == "ok", first["lines"]
+    # China 2010, imports from Argentina (CIF) and exports to Germany (FOB), whole USD.
+    pair = """SELECT imports, exports FROM marts.bilateral_balance_monthly
+              WHERE source = 'comtrade' AND reporter = 'CHN' AND partner = ? AND months = 12"""
+    assert _one(database, pair, ["ARG"])[0] == 6_804_128_143.0
+    assert _one(database, pair, ["DEU"])[1] == 68_047_133_397.0
+    before = _marts(database)
+    stamp = database.stat().st_mtime_ns
+
+    # Nothing listens on the closed port: every source says so on one line.
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    for source in SOURCES:
+        monkeypatch.setenv(f"TRADE_IMBALANCE_{source.upper()}_BASE_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("TRADE_IMBALANCE_MAX_RETRIES", "1")
+    get_settings.cache_clear()
+    try:
+        result = monthly_refresh(**{**run, "sources": [Source.COMTRADE, Source.GACC]})
+    finally:
+        closed.close()
+    assert result["status"] == "partial" and result["exit_code"] == 3
+    unreachable = [line for line in result["lines"] if "NOT REFRESHED" in line]
+    assert [line.split(":")[0] for line in unreachable] == ["comtrade", "gacc"]
+    assert all("Connection refused" in line for line in unreachable)
+    # The archive did not change, so the published file was not even rebuilt.
+    assert database.stat().st_mtime_ns == stamp
+    assert _marts(database) == before
