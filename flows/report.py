@@ -46,7 +46,10 @@ class RunResult:
             loaded = ", ".join(f"{s} {n}" for s, n in sorted(self.rows_by_source.items())) or "none"
             out.append(f"published {self.database} (rows loaded: {loaded})")
         if self.status == "partial":
-            out.append("PARTIAL: some sources were not refreshed; their previous data is kept")
+            out.append(
+                "PARTIAL: some requests failed or publishers were unreachable (see above); "
+                "what they would have replaced is kept as it was"
+            )
         return out
 
 
