@@ -116,6 +116,9 @@ def fetch_source(
         except SourceError as exc:
             outcome.errors.append(str(exc))
             return outcome
+        except (ValueError, KeyError) as exc:  # a bad scope or option for this publisher
+            outcome.errors.append(f"{name}: cannot plan requests: {exc}")
+            return outcome
         outcome.planned = len(requests)
         for number, request in enumerate(requests, start=1):
             previous = known.get(request.key())

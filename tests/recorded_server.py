@@ -44,6 +44,13 @@ GACC_PAGES = {
     "2e61c8a1-17b2-4074-b909-c039ccf8c8fb": "gacc_html/release_section4_by_country_mar2026_cny.html",
     "00000000-0000-4000-8000-000000002025": "gacc_html/release_section4_by_country_janfeb2025_cny.html",
 }
+CENSUS_FILES = {
+    "exports": "census/intltrade_exports_hs_cty_ALL_VAL_MO_allcountries_2013-01_2024-12_rdataframe.csv",
+    "imports": "census/intltrade_imports_hs_cty_GEN_VAL_MO_allcountries_2013-01_2024-12_rdataframe.csv",
+}
+EUROSTAT_TIDY = (
+    "eurostat/ext_st_easitc_M_IMP_TRD_VAL_EA20_partners_CN_X_HK-US-VN-EU27_2020_NEA20_SITC5-8_2020-2025.csv"
+)
 EMPTY_COMTRADE = b'{"elapsedTime":"0.01 secs","count":0,"data":[],"error":""}'
 
 
@@ -136,20 +143,31 @@ class RecordedPublishers:
         year, month = request.args.get("YEAR"), request.args.get("MONTH")
         if not (year and month):
             return None
-        name = {
-            "exports": "census/intltrade_exports_hs_cty_ALL_VAL_MO_allcountries_2013-01_2024-12_rdataframe.csv",
-            "imports": "census/intltrade_imports_hs_cty_GEN_VAL_MO_allcountries_2013-01_2024-12_rdataframe.csv",
-        }[match.group(1)]
+        name = CENSUS_FILES[match.group(1)]
         if not (self.real / name).exists():
             return None
         try:
-            body = census_builder.census_json(self.real / name, year, month)
+            body = census_builder.census_json(self.real / name, int(year), int(month))
         except (KeyError, ValueError):
             return None
         return _bytes(body, "application/json;charset=utf-8")
 
     def _eurostat(self, request: Request, path: str) -> Response | None:
-        return None
+        """Euro-area (EA20) imports by partner: the recorded ``ext_st_easitc`` rows (SITC 5–8
+        only — no TOTAL was recorded) for the requested months, in a rebuilt SDMX-CSV envelope."""
+        from tests.builders import eurostat as eurostat_builder
+
+        match = re.fullmatch(r"/sdmx/2\.1/data/ext_st_easitc/([^/]+)", path)
+        path_tidy = self.real / EUROSTAT_TIDY
+        if not match or not path_tidy.exists():
+            return None
+        start, end = request.args.get("startPeriod", ""), request.args.get("endPeriod", "")
+        months = {f"{m}-01" for m in _month_range(start, end)}
+        try:
+            body = eurostat_builder.sdmx_csv_from_tidy(path_tidy, where={"TIME_PERIOD": months})
+        except ValueError:
+            return None
+        return _bytes(body, "text/csv; charset=utf-8")
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -158,6 +176,20 @@ class RecordedPublishers:
         if not path.exists():
             return None
         return _bytes(path.read_bytes(), content_type)
+
+
+def _month_range(start: str, end: str) -> list[str]:
+    """``YYYY-MM`` months from ``start`` to ``end`` inclusive (empty on bad input)."""
+    try:
+        year, month = (int(x) for x in start.split("-"))
+        last = tuple(int(x) for x in end.split("-"))
+    except ValueError:
+        return []
+    out = []
+    while (year, month) <= last and len(out) < 600:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
 
 
 def _bytes(body: bytes, content_type: str) -> Response:

@@ -9,6 +9,10 @@ WITH obs AS (
     SELECT * FROM staging.comtrade_observations
     UNION ALL BY NAME
     SELECT * FROM staging.imf_observations
+    UNION ALL BY NAME
+    SELECT * FROM staging.census_observations
+    UNION ALL BY NAME
+    SELECT * FROM staging.eurostat_observations
 ),
 spans AS (
     SELECT DISTINCT currency, period_start, period_end, months

@@ -1,0 +1,383 @@
+"""US Census Bureau international trade API: US exports and imports by partner (sources.md §2).
+
+Endpoints (under the configured base URL, default
+``https://api.census.gov/data/timeseries/intltrade``), one request per month and flow, the form
+the recorded payloads were fetched with (PROVENANCE.md, second pass, ``census/``):
+
+* ``{base}/exports/hs?get=CTY_CODE,CTY_NAME,ALL_VAL_MO&YEAR=YYYY&MONTH=MM`` — total exports
+  (domestic + foreign), valued **FAS** (free alongside ship);
+* ``{base}/imports/hs?get=CTY_CODE,CTY_NAME,GEN_VAL_MO&YEAR=YYYY&MONTH=MM`` — general imports,
+  **customs value** (excludes freight and insurance: valuation ``CUSTOMS``, BEA explanatory
+  notes). With the run option ``census_cif`` the same request also asks for ``GEN_CIF_MO``
+  (imports valued **CIF**); see "CIF imports" below.
+
+No ``CTY_CODE`` predicate is sent: one response holds every partner, the world total and the
+Census groupings. The reporter is always the United States (``USA``: the 50 states, DC, Puerto
+Rico and the US Virgin Islands); :func:`plan` returns nothing when ``USA`` is not a run reporter.
+
+API key: Census takes it as the ``key`` **query parameter** (there is no header form), so
+:func:`headers` returns ``{}`` and :func:`secret_params` returns ``{"key": …}`` when
+``settings.census_api_key`` is set (500 calls a day work without one, sources.md §2). The HTTP
+layer adds it at send time: it is never part of a :class:`FetchRequest`, so it is never archived,
+logged or printed.
+
+Response (sources.md §2 "Format"): a JSON array of arrays; the first row is the header (variable
+names), every value is a string or ``null``. Predicate variables are echoed as columns (``YEAR``,
+``MONTH`` with its zero, ``"01"``; or ``time`` ``"YYYY-MM"``). :func:`parse` rules:
+
+* no header row (the first row lacks ``CTY_CODE``), ragged rows, no data rows → ParseError;
+* value fields (``_MO`` = the month's value, whole USD, :data:`VALUE_FIELDS`): ``ALL_VAL_MO`` →
+  flow ``X`` / ``FAS``; ``GEN_VAL_MO`` → ``M`` / ``CUSTOMS``; ``GEN_CIF_MO`` → ``M`` / ``CIF``.
+  Values are parsed with :class:`decimal.Decimal` and must be whole, non-negative dollars.
+  ``_YR`` fields are **year-to-date** and are never used as monthly values: a payload with only
+  ``_YR`` value fields raises ParseError. Other variables (``CON_VAL_MO``, ``AIR_VAL_MO``, ...)
+  are not read;
+* ``CTY_CODE "-"`` ("TOTAL FOR ALL COUNTRIES") → partner ``WLD``, kind ``world``;
+* grouping codes → named aggregates (kind ``aggregate``, never summed with countries),
+  :data:`GROUP_CODES`;
+* 4-digit Schedule C codes (leading zeros kept) → ISO3 from ``flows/data/census_schedule_c.csv``
+  (provenance in its header), with :data:`SCHEDULE_C_OVERRIDES` checked on top; the few areas of
+  that table without an ISO3 of their own (5082 Gaza Strip, 5083 West Bank, 8220 — sent with a
+  null ``CTY_NAME``, identity unknown) become ``CENSUS_<code>`` with kind ``aggregate`` so that
+  they are never counted as countries; any other code raises UnknownCodeError;
+* ``CTY_NAME`` is not used (it is ``null`` for code 8220 in 13 recorded months);
+* commodity: ``I_COMMODITY``/``E_COMMODITY`` when present (HS code string, leading zeros kept;
+  ``"-"`` read as ``TOTAL``), else ``TOTAL``;
+* period: ``YEAR``+``MONTH`` or ``time``; a month outside the request's window raises ParseError;
+* status ``reported``; release ``US Census international trade API exports/hs`` (the endpoint);
+  vintage left null (the API gives no release date; staging fills the fetch date).
+
+CIF imports: the load key (:data:`flows.schema.OBSERVATION_KEY`) has no valuation column, so a
+customs-value and a CIF figure for the same partner and month collide. :func:`parse` checks its
+frame against the load key and raises ParseError naming the clash, so ``census_cif`` only works
+once ``valuation`` is part of the key. Marts use ``CUSTOMS`` (DESIGN.md §4 "Mirror gaps": the US
+customs value is already ex freight and is not deflated again).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import polars as pl
+
+from flows.http import redact_url
+from flows.reference import UnknownCodeError
+from flows.schema import OBSERVATION_KEY, OBSERVATION_SCHEMA, WORLD, add_months, conform
+from flows.sources.base import FetchRequest, ParseError, PlanContext
+
+NAME = "census"
+REPORTER = "USA"
+#: Dataset path under the base URL (HS-based country totals).
+DATASET = "hs"
+
+#: Monthly value fields read by :func:`parse`: field → (flow, valuation). sources.md §2
+#: "Format" and "Units and valuation".
+VALUE_FIELDS: dict[str, tuple[str, str]] = {
+    "ALL_VAL_MO": ("X", "FAS"),
+    "GEN_VAL_MO": ("M", "CUSTOMS"),
+    "GEN_CIF_MO": ("M", "CIF"),
+}
+#: Commodity code variables of the exports and imports endpoints.
+COMMODITY_FIELDS: tuple[str, ...] = ("E_COMMODITY", "I_COMMODITY")
+
+#: Census grouping codes (sent beside the countries in every ``hs`` response; names as the API
+#: gives them in ``CTY_NAME``, PROVENANCE.md second pass). A shared code from
+#: :data:`flows.reference.AGGREGATES` is used only where its membership is the same over time
+#: (USMCA = Canada + Mexico, ASEAN's 10 members since 1999, APEC's 21 since 1998) or where the
+#: shared code is defined as the publisher's grouping (``PACIFIC_RIM``, ``AFRICA``). Groupings
+#: whose membership follows the reference month (EU, euro area, OPEC, OECD, NATO, ...) keep a
+#: ``CENSUS_`` code: the Census EU is EU28 before February 2020, so it is never ``EU27_2020``.
+GROUP_CODES: dict[str, tuple[str, str]] = {
+    "0001": ("CENSUS_0001", "OPEC, members in the reference month"),
+    "0003": ("CENSUS_0003", "European Union, members in the reference month (EU28 to Jan 2020)"),
+    "0014": ("PACIFIC_RIM", "Pacific Rim countries (Census grouping)"),
+    "0017": ("CENSUS_0017", "CAFTA-DR"),
+    "0020": ("USMCA", "USMCA (NAFTA before July 2020): Canada and Mexico"),
+    "0021": ("CENSUS_0021", "Twenty Latin American Republics"),
+    "0022": ("CENSUS_0022", "OECD, members in the reference month"),
+    "0023": ("CENSUS_0023", "NATO, members in the reference month"),
+    "0024": ("CENSUS_0024", "LAFTA"),
+    "0025": ("CENSUS_0025", "Euro area, members in the reference month"),
+    "0026": ("APEC", "APEC"),
+    "0027": ("ASEAN", "ASEAN"),
+    "0028": ("CENSUS_0028", "CACM (Central American Common Market)"),
+    "1XXX": ("CENSUS_1XXX", "North America (continent grouping)"),
+    "2XXX": ("CENSUS_2XXX", "Central America (continent grouping)"),
+    "3XXX": ("CENSUS_3XXX", "South America (continent grouping)"),
+    "4XXX": ("CENSUS_4XXX", "Europe (continent grouping)"),
+    "5XXX": ("CENSUS_5XXX", "Asia (continent grouping)"),
+    "6XXX": ("CENSUS_6XXX", "Australia and Oceania (continent grouping)"),
+    "7XXX": ("AFRICA", "Africa (Census continent grouping)"),
+}
+#: The world total row.
+TOTAL_CODE = "-"
+#: Hand-checked Schedule C codes (sources.md §2 "Code system", DESIGN.md §4 "Keys"); they win over
+#: the CSV and are verified against it when it is loaded.
+SCHEDULE_C_OVERRIDES: dict[str, str] = {
+    "5700": "CHN",
+    "5520": "VNM",
+    "5330": "IND",
+    "5830": "TWN",
+    "5820": "HKG",
+}
+
+
+def headers(settings: Any) -> dict[str, str]:
+    """No headers: the Census key is a query parameter (see the module docstring)."""
+    return {}
+
+
+def secret_params(settings: Any) -> dict[str, str]:
+    """``{"key": <census_api_key>}`` when a key is configured, else ``{}`` (sent, never stored)."""
+    key = settings.census_api_key
+    return {"key": key.get_secret_value()} if key is not None else {}
+
+
+def plan(ctx: PlanContext) -> list[FetchRequest]:
+    """One exports and one imports request per month of ``ctx``'s window (``expect="json"``).
+
+    Empty when ``USA`` is not among ``ctx.reporters``. ``ctx.partners`` is not used: every
+    response holds all partners. Option ``census_cif`` adds ``GEN_CIF_MO`` to the imports request.
+    """
+    if REPORTER not in ctx.reporters:
+        return []
+    base = ctx.settings.base_url(NAME)
+    imports = ["CTY_CODE", "CTY_NAME", "GEN_VAL_MO"]
+    if ctx.options.get("census_cif"):
+        imports.append("GEN_CIF_MO")
+    variables = {"exports": ["CTY_CODE", "CTY_NAME", "ALL_VAL_MO"], "imports": imports}
+    requests: list[FetchRequest] = []
+    month = ctx.period_start
+    while month <= ctx.period_end:
+        for direction, fields in variables.items():
+            params = {"get": ",".join(fields), "YEAR": f"{month:%Y}", "MONTH": f"{month:%m}"}
+            requests.append(
+                FetchRequest(
+                    source=NAME,
+                    url=f"{base}/{direction}/{DATASET}",
+                    params=params,
+                    expect="json",
+                    reporter=REPORTER,
+                    period_start=month,
+                    period_end=month,
+                )
+            )
+        month = add_months(month, 1)
+    return requests
+
+
+@cache
+def schedule_c() -> dict[str, str | None]:
+    """Schedule C code → ISO3 (``None`` for areas without an ISO3 of their own).
+
+    Read from ``flows/data/census_schedule_c.csv`` (``#`` lines are comments); raises
+    ``ValueError`` when the file contradicts :data:`SCHEDULE_C_OVERRIDES`.
+    """
+    text = resources.files("flows.data").joinpath("census_schedule_c.csv").read_text("utf-8")
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    table = {row["code"]: (row["iso3"] or None) for row in csv.DictReader(lines)}
+    for code, iso3 in SCHEDULE_C_OVERRIDES.items():
+        if table.get(code) != iso3:
+            raise ValueError(f"census_schedule_c.csv maps {code} to {table.get(code)}, not {iso3}")
+    return table
+
+
+def partner_code(code: str) -> tuple[str, str]:
+    """``(partner, partner_kind)`` for a Census ``CTY_CODE``.
+
+    ``"-"`` → (``WLD``, ``world``); grouping codes → :data:`GROUP_CODES` (``aggregate``);
+    4-digit Schedule C codes → (ISO3, ``country``), or (``CENSUS_<code>``, ``aggregate``) for
+    areas without an ISO3. Raises :class:`UnknownCodeError` for anything else.
+    """
+    if code == TOTAL_CODE:
+        return WORLD, "world"
+    if code in GROUP_CODES:
+        return GROUP_CODES[code][0], "aggregate"
+    if code in SCHEDULE_C_OVERRIDES:
+        return SCHEDULE_C_OVERRIDES[code], "country"
+    table = schedule_c()
+    if len(code) == 4 and code.isdigit() and not code.startswith("00") and code in table:
+        iso3 = table[code]
+        return (iso3, "country") if iso3 else (f"CENSUS_{code}", "aggregate")
+    raise UnknownCodeError(NAME, code)
+
+
+def parse(body: bytes, request: FetchRequest) -> pl.DataFrame:
+    """Canonical observations (:data:`flows.schema.OBSERVATION_SCHEMA`) from one API response.
+
+    One row per (``CTY_CODE`` row, value field present): reporter ``USA``, values in whole USD
+    (currency ``USD``), ``period_type`` ``month``. Raises :class:`ParseError` for anything that
+    is not the documented shape (see the module docstring) and
+    :class:`flows.reference.UnknownCodeError` for a partner code with no mapping.
+    """
+    table = _load_table(body, request)
+    header, rows = table[0], table[1:]
+    column = {}
+    for index, name in enumerate(header):
+        column.setdefault(name, index)
+    fields = [name for name in VALUE_FIELDS if name in column]
+    if not fields:
+        ytd = sorted(name for name in column if name.endswith("_YR"))
+        if ytd:
+            raise _error(
+                request,
+                f"only year-to-date fields {ytd}: _YR values are never used as monthly values; "
+                f"ask for {sorted(VALUE_FIELDS)}",
+            )
+        raise _error(request, f"no monthly value field {sorted(VALUE_FIELDS)} in header {header}")
+    _check_direction(request, fields)
+    if "YEAR" in column and "MONTH" in column:
+        period_of = _period_from_year_month(column["YEAR"], column["MONTH"])
+    elif "time" in column:
+        period_of = _period_from_time(column["time"])
+    else:
+        raise _error(request, f"no period column (YEAR and MONTH, or time) in header {header}")
+    commodity_at = next((column[name] for name in COMMODITY_FIELDS if name in column), None)
+    release = f"US Census international trade API {_dataset_path(request.url)}"
+
+    records: dict[str, list[Any]] = {name: [] for name in OBSERVATION_SCHEMA}
+    for number, row in enumerate(rows, start=2):
+        code = row[column["CTY_CODE"]]
+        if not isinstance(code, str) or not code.strip():
+            raise _error(request, f"row {number}: empty CTY_CODE")
+        partner, kind = partner_code(code.strip())
+        try:
+            period = period_of(row)
+        except (TypeError, ValueError) as exc:
+            raise _error(request, f"row {number}: bad period ({exc})") from None
+        _check_window(request, period, number)
+        commodity = "TOTAL"
+        if commodity_at is not None:
+            commodity = row[commodity_at]
+            if not isinstance(commodity, str) or not commodity.strip():
+                raise _error(request, f"row {number}: empty commodity code")
+            commodity = "TOTAL" if commodity.strip() == TOTAL_CODE else commodity.strip()
+        for field in fields:
+            flow, valuation = VALUE_FIELDS[field]
+            records["source"].append(NAME)
+            records["reporter"].append(REPORTER)
+            records["partner"].append(partner)
+            records["partner_kind"].append(kind)
+            records["flow"].append(flow)
+            records["period_start"].append(period)
+            records["period_end"].append(period)
+            records["months"].append(1)
+            records["period_type"].append("month")
+            records["commodity"].append(commodity)
+            records["value"].append(_whole_usd(request, row[column[field]], field, number))
+            records["currency"].append("USD")
+            records["valuation"].append(valuation)
+            records["status"].append("reported")
+            records["published_yoy"].append(None)
+            records["release"].append(release)
+            records["vintage"].append(None)
+    frame = pl.DataFrame(records, schema=OBSERVATION_SCHEMA)
+    _check_unique(request, frame)
+    return conform(frame, context=_what(request))
+
+
+def _what(request: FetchRequest) -> str:
+    """The request for messages, with the API key redacted."""
+    return redact_url(request.describe())
+
+
+def _error(request: FetchRequest, problem: str) -> ParseError:
+    return ParseError(NAME, _what(request), problem)
+
+
+def _load_table(body: bytes, request: FetchRequest) -> list[list[Any]]:
+    """The JSON array of arrays, checked: header row with ``CTY_CODE``, equal-length rows."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _error(request, f"body is not JSON: {exc}") from None
+    if not isinstance(data, list) or not data or not all(isinstance(r, list) for r in data):
+        raise _error(request, "expected a JSON array of arrays (header row, then data rows)")
+    header = data[0]
+    if "CTY_CODE" not in header or not all(isinstance(name, str) for name in header):
+        raise _error(
+            request, f"first row is not a header row with CTY_CODE (no header?): {header[:6]}"
+        )
+    if len(data) < 2:
+        raise _error(request, "header row but no data rows")
+    for number, row in enumerate(data[1:], start=2):
+        if len(row) != len(header):
+            raise _error(request, f"row {number} has {len(row)} values, header has {len(header)}")
+    return data
+
+
+def _check_direction(request: FetchRequest, fields: list[str]) -> None:
+    """The value fields must belong to the endpoint asked (exports → X, imports → M)."""
+    expected = "X" if "/exports/" in request.url else "M" if "/imports/" in request.url else None
+    wrong = [f for f in fields if expected and VALUE_FIELDS[f][0] != expected]
+    if wrong:
+        raise _error(request, f"value fields {wrong} do not belong to this endpoint")
+
+
+def _period_from_year_month(year_at: int, month_at: int):
+    def period(row: list[Any]) -> date:
+        year, month = row[year_at], row[month_at]
+        if not isinstance(year, str) or not isinstance(month, str):
+            raise ValueError(f"YEAR={year!r} MONTH={month!r}")
+        return date(int(year), int(month), 1)
+
+    return period
+
+
+def _period_from_time(time_at: int):
+    def period(row: list[Any]) -> date:
+        text = row[time_at]
+        if not isinstance(text, str) or len(text) != 7 or text[4] != "-":
+            raise ValueError(f"time={text!r} is not YYYY-MM")
+        return date(int(text[:4]), int(text[5:]), 1)
+
+    return period
+
+
+def _check_window(request: FetchRequest, period: date, number: int) -> None:
+    start, end = request.period_start, request.period_end
+    if (start and period < start) or (end and period > end):
+        raise _error(
+            request, f"row {number}: month {period:%Y-%m} is outside the requested window"
+        )
+
+
+def _whole_usd(request: FetchRequest, text: Any, field: str, number: int) -> float:
+    """A value string as whole USD (Decimal-checked: finite, non-negative, no fraction)."""
+    if not isinstance(text, str):
+        raise _error(request, f"row {number}: {field} is {text!r}, expected a number string")
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise _error(request, f"row {number}: {field} {text!r} is not a number") from None
+    if not value.is_finite() or value < 0 or value != value.to_integral_value():
+        raise _error(request, f"row {number}: {field} {text!r} is not a whole dollar amount")
+    return float(value)
+
+
+def _check_unique(request: FetchRequest, frame: pl.DataFrame) -> None:
+    """No two rows may share the load key (e.g. CUSTOMS and CIF imports for one partner)."""
+    key = [c for c in OBSERVATION_KEY if c in frame.columns]
+    clashes = frame.filter(pl.struct(key).is_duplicated())
+    if clashes.height:
+        first = clashes.row(0, named=True)
+        valuations = sorted(set(clashes.get_column("valuation").to_list()))
+        raise _error(
+            request,
+            f"{clashes.height} rows share a load key {tuple(key)} (valuations {valuations}), e.g. "
+            f"partner {first['partner']} {first['period_start']:%Y-%m} {first['commodity']}; "
+            "CIF and customs-value imports can only be stored together once valuation is part of "
+            "the load key",
+        )
+
+
+def _dataset_path(url: str) -> str:
+    """``exports/hs`` from ``.../intltrade/exports/hs``."""
+    parts = [p for p in url.rstrip("/").split("/") if p]
+    return "/".join(parts[-2:])

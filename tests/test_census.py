@@ -1,0 +1,405 @@
+"""Tests of the US Census international trade API module (:mod:`flows.sources.census`).
+
+Real values come from ``shared/data/real/census/intltrade_*_rdataframe.csv`` (the API's rows for
+2013-01…2024-12 saved as R data frames, PROVENANCE.md second pass), rebuilt into the API's JSON
+array-of-arrays by :func:`tests.builders.census.census_json`; expected figures quote the file and
+line, or PROVENANCE.md's check values, or the independent Census "Trade in goods with China"
+table ``timeseries/usa-china-trade-monthly-2001-2019.csv`` (million USD). Payloads under
+``tests/fixtures/census/`` are MADE UP (see its README) and only test the rules.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from pydantic import SecretStr
+
+from flows.archive import Archive
+from flows.http import HttpClient
+from flows.reference import UnknownCodeError
+from flows.schema import OBSERVATION_KEY, OBSERVATION_SCHEMA
+from flows.settings import Settings
+from flows.sources import census
+from flows.sources.base import FetchRequest, ParseError, PlanContext
+from tests.builders.census import census_json
+from tests.conftest import ROOT, real_file
+
+EXPORTS = "census/intltrade_exports_hs_cty_ALL_VAL_MO_allcountries_2013-01_2024-12_rdataframe.csv"
+IMPORTS = "census/intltrade_imports_hs_cty_GEN_VAL_MO_allcountries_2013-01_2024-12_rdataframe.csv"
+IMPORTS_HS2 = (
+    "census/intltrade_imports_hs_HS2_cty_GEN_VAL_MO_allcountries_2023-01_2024-12_rdataframe.csv.gz"
+)
+C5700 = "timeseries/usa-china-trade-monthly-2001-2019.csv"
+FIXTURES = Path(__file__).parent / "fixtures" / "census"
+BASE = "https://api.census.gov/data/timeseries/intltrade"
+
+
+def request_for(direction: str, year: int, month: int, base: str = BASE, **params) -> FetchRequest:
+    """The request :func:`census.plan` makes for one month (so parse sees the same request)."""
+    return FetchRequest(
+        source="census",
+        url=f"{base}/{direction}/hs",
+        params=params,
+        expect="json",
+        reporter="USA",
+        period_start=date(year, month, 1),
+        period_end=date(year, month, 1),
+    )
+
+
+def parse_month(real_data: Path, direction: str, year: int, month: int) -> pl.DataFrame:
+    path, field = (
+        (real_file(real_data, EXPORTS), "ALL_VAL_MO")
+        if direction == "exports"
+        else (real_file(real_data, IMPORTS), "GEN_VAL_MO")
+    )
+    return census.parse(census_json(path, year, month, field), request_for(direction, year, month))
+
+
+def value_of(frame: pl.DataFrame, partner: str, **match) -> float:
+    rows = frame.filter(pl.col("partner") == partner)
+    for column, wanted in match.items():
+        rows = rows.filter(pl.col(column) == wanted)
+    assert rows.height == 1, rows
+    return rows.item(0, "value")
+
+
+def context(settings: Settings, reporters=("USA",), **options) -> PlanContext:
+    def no_fetch(_request):
+        raise AssertionError("census.plan must not fetch index pages")
+
+    return PlanContext(
+        settings=settings,
+        reporters=reporters,
+        partners=(),
+        period_start=date(2024, 11, 1),
+        period_end=date(2025, 1, 1),
+        fetch=no_fetch,
+        options=options,
+    )
+
+
+# --- plan -------------------------------------------------------------------------------------
+
+
+def test_plan_one_exports_and_one_imports_request_per_month():
+    requests = census.plan(context(Settings()))
+    assert [(r.url, r.params["YEAR"], r.params["MONTH"]) for r in requests] == [
+        (f"{BASE}/exports/hs", "2024", "11"),
+        (f"{BASE}/imports/hs", "2024", "11"),
+        (f"{BASE}/exports/hs", "2024", "12"),
+        (f"{BASE}/imports/hs", "2024", "12"),
+        (f"{BASE}/exports/hs", "2025", "01"),
+        (f"{BASE}/imports/hs", "2025", "01"),
+    ]
+    assert requests[0].params["get"] == "CTY_CODE,CTY_NAME,ALL_VAL_MO"
+    assert requests[1].params["get"] == "CTY_CODE,CTY_NAME,GEN_VAL_MO"
+    assert all(r.expect == "json" and r.reporter == "USA" for r in requests)
+    assert not any("key" in r.params for r in requests)
+    assert requests[2].period_start == requests[2].period_end == date(2024, 12, 1)
+    assert census.headers(Settings()) == {}
+
+
+def test_plan_uses_the_configured_base_url_and_skips_runs_without_usa():
+    settings = Settings(census_base_url="http://127.0.0.1:9/mirror/intltrade/")
+    assert census.plan(context(settings))[0].url == "http://127.0.0.1:9/mirror/intltrade/exports/hs"
+    assert census.plan(context(settings, reporters=("CHN", "EU27_2020"))) == []
+
+
+def test_plan_adds_cif_only_when_asked():
+    requests = census.plan(context(Settings(), census_cif=True))
+    assert requests[1].params["get"] == "CTY_CODE,CTY_NAME,GEN_VAL_MO,GEN_CIF_MO"
+    assert requests[0].params["get"] == "CTY_CODE,CTY_NAME,ALL_VAL_MO"
+
+
+def test_api_key_is_sent_as_a_query_parameter_but_never_stored(httpserver, tmp_path):
+    secret = "0123456789abcdef0123456789abcdef01234567"  # a made-up 40-character key
+    settings = Settings(census_api_key=SecretStr(secret), census_base_url=httpserver.url_for("/c"))
+    assert census.secret_params(settings) == {"key": secret}
+    assert census.secret_params(Settings()) == {}
+    request = census.plan(context(settings))[1]
+    assert "key" not in request.params and secret not in request.describe()
+    body = (FIXTURES / "imports_customs_and_cif_made_up.json").read_bytes()
+    httpserver.expect_request(
+        "/c/imports/hs", query_string={**request.params, "key": secret}
+    ).respond_with_data(body, content_type="application/json")
+    client = HttpClient(settings, "census", secret_params=census.secret_params(settings))
+    try:
+        fetched = client.get(request)  # only answered when the key reached the server
+    finally:
+        client.close()
+    entry = Archive(tmp_path).store(fetched)
+    assert secret not in Archive(tmp_path).manifest_path.read_text() and secret not in entry.url
+
+
+# --- parse: real values -----------------------------------------------------------------------
+
+
+def test_imports_december_2024_real_values(real_data):
+    frame = parse_month(real_data, "imports", 2024, 12)
+    assert frame.schema == OBSERVATION_SCHEMA
+    assert frame.height == 253  # rows of 2024-12 in the imports CSV
+    # imports CSV line 36185: 5700,CHINA,37553745287,2024,12
+    assert value_of(frame, "CHN") == 37_553_745_287
+    # line 36173: 5520,VIETNAM,11753711838,2024,12
+    assert value_of(frame, "VNM") == 11_753_711_838
+    # line 36026: -,TOTAL FOR ALL COUNTRIES,284911220759,2024,12
+    assert value_of(frame, "WLD", partner_kind="world") == 284_911_220_759
+    # line 36027: 0003,EUROPEAN UNION,50059806483 — a named aggregate, not EU27_2020
+    assert value_of(frame, "CENSUS_0003", partner_kind="aggregate") == 50_059_806_483
+    # line 36028: 0014,PACIFIC RIM COUNTRIES,87496055020; line 36192: 5XXX,ASIA,116446694324
+    assert value_of(frame, "PACIFIC_RIM", partner_kind="aggregate") == 87_496_055_020
+    assert value_of(frame, "CENSUS_5XXX", partner_kind="aggregate") == 116_446_694_324
+    assert set(frame.get_column("flow")) == {"M"}
+    assert set(frame.get_column("valuation")) == {"CUSTOMS"}
+    assert set(frame.get_column("currency")) == {"USD"}
+    assert set(frame.get_column("status")) == {"reported"}
+    assert set(frame.get_column("commodity")) == {"TOTAL"}
+    assert set(frame.get_column("release")) == {"US Census international trade API imports/hs"}
+    first = frame.row(0, named=True)
+    assert (first["period_start"], first["period_end"], first["months"], first["period_type"]) == (
+        date(2024, 12, 1), date(2024, 12, 1), 1, "month",
+    )
+    assert first["reporter"] == "USA" and first["vintage"] is None
+
+
+def test_exports_december_2024_real_values(real_data):
+    frame = parse_month(real_data, "exports", 2024, 12)
+    # exports CSV line 36187: 5700,CHINA,12295207536,2024,12 (the export rows are not sorted)
+    assert value_of(frame, "CHN") == 12_295_207_536
+    # line 36242: -,TOTAL FOR ALL COUNTRIES,165358300606,2024,12
+    assert value_of(frame, "WLD") == 165_358_300_606
+    assert set(frame.get_column("valuation")) == {"FAS"}
+    assert set(frame.get_column("flow")) == {"X"}
+
+
+@pytest.mark.parametrize("direction", ["exports", "imports"])
+def test_world_total_equals_the_sum_of_schedule_c_areas(real_data, direction):
+    """The '-' total equals the sum over 4-digit Schedule C rows (countries and the non-ISO
+    areas kept as CENSUS_<code>), and groupings are kept apart — so no country row is lost."""
+    for month in range(1, 13):
+        frame = parse_month(real_data, direction, 2024, month)
+        areas = frame.filter(
+            (pl.col("partner_kind") == "country")
+            | pl.col("partner").is_in(["CENSUS_5082", "CENSUS_5083", "CENSUS_8220"])
+        )
+        assert areas.get_column("value").sum() == value_of(frame, "WLD")
+        assert frame.filter(pl.col("partner_kind") == "aggregate").height >= 20
+
+
+def annual(real_data: Path, direction: str, year: int) -> pl.DataFrame:
+    return pl.concat([parse_month(real_data, direction, year, m) for m in range(1, 13)])
+
+
+def test_annual_sums_match_provenance_check_values(real_data):
+    imports_2024 = annual(real_data, "imports", 2024)
+    totals = imports_2024.group_by("partner").agg(pl.col("value").sum())
+    total = dict(totals.iter_rows())
+    # PROVENANCE.md (second pass, census/): China 2024 = 438 741 998 078 (HS2 cross-check, exact)
+    assert total["CHN"] == 438_741_998_078
+    # Vietnam 2024 = 136.501 bn, India 87.338 bn, TOTAL 3 266.410 bn
+    assert round(total["VNM"] / 1e9, 3) == 136.501
+    assert round(total["IND"] / 1e9, 3) == 87.338
+    assert round(total["WLD"] / 1e9, 3) == 3266.410
+    exports_2018 = annual(real_data, "exports", 2018)
+    exports = dict(exports_2018.group_by("partner").agg(pl.col("value").sum()).iter_rows())
+    assert round(exports["CHN"] / 1e9, 3) == 120.281  # exports to China 2018 = 120.281 bn
+
+
+def test_china_months_match_the_census_c5700_table(real_data):
+    """Every month 2013–2019: API exports to / imports from China (5700), in million USD rounded
+    to one decimal, equal the Census "Trade in goods with China" table (c5700)."""
+    published = {}
+    lines = real_file(real_data, C5700).read_text(encoding="utf-8").splitlines()
+    for line in lines[1:]:
+        month, exports, imports, _balance = line.split(";")
+        published[month] = (float(exports.replace(",", "")), float(imports.replace(",", "")))
+    checked = 0
+    for year in range(2013, 2020):
+        for month in range(1, 13):
+            label = f"{calendar.month_name[month]} {year}"
+            for index, direction in enumerate(("exports", "imports")):
+                frame = parse_month(real_data, direction, year, month)
+                assert round(value_of(frame, "CHN") / 1e6, 1) == published[label][index], label
+                checked += 1
+    assert checked == 168
+
+
+def test_unnamed_code_8220_is_kept_apart_from_countries(real_data):
+    frame = parse_month(real_data, "exports", 2013, 7)
+    # exports CSV: 8220,,7476126,2013,07 — CTY_NAME is null in the API answer
+    assert value_of(frame, "CENSUS_8220", partner_kind="aggregate") == 7_476_126
+
+
+def test_imports_by_hs_chapter_keep_leading_zeros(real_data):
+    path = real_file(real_data, IMPORTS_HS2)
+    body = census_json(path, 2024, 12, "GEN_VAL_MO")
+    frame = census.parse(body, request_for("imports", 2024, 12, COMM_LVL="HS2"))
+    china = frame.filter(pl.col("partner") == "CHN")
+    # HS2 file: 17,SUGARS AND SUGAR CONFECTIONARY,...,5700,CHINA,21771257,2024,12,HS2
+    assert value_of(china, "CHN", commodity="17") == 21_771_257
+    assert "01" in set(frame.get_column("commodity"))
+    assert all(len(c) == 2 for c in frame.get_column("commodity"))
+    # PROVENANCE: the chapters sum to the country-level file exactly (imports CSV line 36185)
+    assert china.get_column("value").sum() == 37_553_745_287
+
+
+# --- parse: rules on made-up payloads ---------------------------------------------------------
+
+
+def test_year_to_date_fields_are_never_monthly_values():
+    body = (FIXTURES / "exports_ytd_only_made_up.json").read_bytes()
+    with pytest.raises(ParseError, match="year-to-date"):
+        census.parse(body, request_for("exports", 2024, 3))
+
+
+def test_payload_without_header_row_is_rejected():
+    body = (FIXTURES / "imports_no_header_made_up.json").read_bytes()
+    with pytest.raises(ParseError, match="header") as caught:
+        census.parse(body, request_for("imports", 2024, 3))
+    assert caught.value.source == "census" and "imports/hs" in caught.value.request
+
+
+def test_unknown_country_code_raises():
+    body = (FIXTURES / "imports_unknown_code_made_up.json").read_bytes()
+    with pytest.raises(UnknownCodeError) as caught:
+        census.parse(body, request_for("imports", 2024, 3))
+    assert (caught.value.source, caught.value.code) == ("census", "9999")
+
+
+@pytest.mark.parametrize("code", ["0099", "8XXX", "570", "57000"])
+def test_unlisted_group_or_malformed_codes_raise(code):
+    with pytest.raises(UnknownCodeError):
+        census.partner_code(code)
+
+
+def test_schedule_c_overrides_and_groups():
+    assert [census.partner_code(c) for c in ("5700", "5520", "5330", "5830", "5820")] == [
+        ("CHN", "country"), ("VNM", "country"), ("IND", "country"), ("TWN", "country"),
+        ("HKG", "country"),
+    ]
+    assert census.partner_code("-") == ("WLD", "world")
+    assert census.partner_code("0020") == ("USMCA", "aggregate")
+    assert census.partner_code("0027") == ("ASEAN", "aggregate")
+    assert census.partner_code("4099") == ("DNK", "country")  # Denmark, except Greenland
+    assert census.partner_code("4803") == ("XKX", "country")  # Kosovo
+    assert census.partner_code("5082") == ("CENSUS_5082", "aggregate")  # Gaza Strip
+
+
+def test_cif_and_customs_imports_collide_on_a_key_without_valuation(monkeypatch):
+    key = tuple(c for c in OBSERVATION_KEY if c != "valuation")
+    monkeypatch.setattr(census, "OBSERVATION_KEY", key)
+    body = (FIXTURES / "imports_customs_and_cif_made_up.json").read_bytes()
+    with pytest.raises(ParseError, match="valuation is part of the load key"):
+        census.parse(body, request_for("imports", 2024, 3))
+
+
+def test_cif_and_customs_imports_once_valuation_is_in_the_key(monkeypatch):
+    monkeypatch.setattr(census, "OBSERVATION_KEY", (*OBSERVATION_KEY, "valuation"))
+    body = (FIXTURES / "imports_customs_and_cif_made_up.json").read_bytes()
+    frame = census.parse(body, request_for("imports", 2024, 3))
+    china = frame.filter(pl.col("partner") == "CHN").sort("valuation")
+    assert china.select("valuation", "value").rows() == [("CIF", 424_000.0), ("CUSTOMS", 400_000.0)]
+
+
+def test_time_column_and_commodity_codes():
+    body = (FIXTURES / "imports_hs2_time_made_up.json").read_bytes()
+    frame = census.parse(body, request_for("imports", 2024, 3))
+    assert frame.select("commodity", "value").rows() == [
+        ("TOTAL", 900_000.0), ("03", 150_000.0), ("85", 750_000.0),
+    ]
+    assert set(frame.get_column("partner")) == {"VNM"}
+    assert set(frame.get_column("period_start")) == {date(2024, 3, 1)}
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"<html>not json</html>", "not JSON"),
+        (b'{"error": "x"}', "array of arrays"),
+        (b'[["CTY_CODE","CTY_NAME","GEN_VAL_MO","YEAR","MONTH"]]', "no data rows"),
+        (b'[["CTY_CODE","GEN_VAL_MO","YEAR","MONTH"],["5700","1","2024"]]', "row 2 has 3"),
+        (b'[["CTY_CODE","GEN_VAL_MO","YEAR","MONTH"],["5700","1.5","2024","03"]]', "whole"),
+        (b'[["CTY_CODE","GEN_VAL_MO","YEAR","MONTH"],["5700","-1","2024","03"]]', "whole"),
+        (b'[["CTY_CODE","GEN_VAL_MO","YEAR","MONTH"],["5700",null,"2024","03"]]', "expected"),
+        (b'[["CTY_CODE","GEN_VAL_MO","YEAR","MONTH"],["5700","1","2024","04"]]', "outside"),
+        (b'[["CTY_CODE","GEN_VAL_MO","YEAR","MONTH"],["5700","1","2024","13"]]', "bad period"),
+        (b'[["CTY_CODE","GEN_VAL_MO"],["5700","1"]]', "no period column"),
+        (b'[["CTY_CODE","CON_VAL_MO","YEAR","MONTH"],["5700","1","2024","03"]]', "no monthly"),
+        (b'[["CTY_CODE","ALL_VAL_MO","YEAR","MONTH"],["5700","1","2024","03"]]', "endpoint"),
+        (b'[["CTY_CODE","GEN_VAL_MO","YEAR","MONTH"],["5700","1","2024","03"],'
+         b'["5700","2","2024","03"]]', "share a load key"),
+    ],
+)
+def test_malformed_payloads_raise_parse_error(body, problem):
+    with pytest.raises(ParseError, match=problem):
+        census.parse(body, request_for("imports", 2024, 3))
+
+
+# --- loopback HTTP and staging ----------------------------------------------------------------
+
+
+def test_planned_requests_fetched_from_a_loopback_server(real_data, httpserver):
+    """plan → HttpClient → parse, against a loopback server answering with rebuilt payloads."""
+    exports = census_json(real_file(real_data, EXPORTS), 2024, 12, "ALL_VAL_MO")
+    imports = census_json(real_file(real_data, IMPORTS), 2024, 12, "GEN_VAL_MO")
+    for direction, body, field in (("exports", exports, "ALL"), ("imports", imports, "GEN")):
+        query = {"get": f"CTY_CODE,CTY_NAME,{field}_VAL_MO", "YEAR": "2024", "MONTH": "12"}
+        expected = httpserver.expect_request(f"/intltrade/{direction}/hs", query_string=query)
+        expected.respond_with_data(body, content_type="application/json;charset=utf-8")
+    settings = Settings(
+        census_base_url=httpserver.url_for("/intltrade"), requests_per_minute=60_000.0
+    )
+    ctx = PlanContext(
+        settings=settings,
+        reporters=("USA",),
+        partners=(),
+        period_start=date(2024, 12, 1),
+        period_end=date(2024, 12, 1),
+        fetch=lambda _r: None,
+    )
+    client = HttpClient(settings, "census", census.headers(settings))
+    try:
+        frames = [census.parse(client.get(r).body, r) for r in census.plan(ctx)]
+    finally:
+        client.close()
+    frame = pl.concat(frames)
+    assert value_of(frame, "CHN", flow="X") == 12_295_207_536
+    assert value_of(frame, "CHN", flow="M") == 37_553_745_287
+
+
+def test_staging_model_selects_census_rows_with_the_raw_columns():
+    sql = (ROOT / "sql" / "staging" / "census_observations.sql").read_text(encoding="utf-8")
+    body = (FIXTURES / "imports_hs2_time_made_up.json").read_bytes()
+    frame = census.parse(body, request_for("imports", 2024, 3)).with_columns(
+        pl.lit("ab" * 32).alias("payload_sha256"),
+        pl.lit("2024-05-06 07:08:09").str.to_datetime().alias("fetched_at"),
+    )
+    other = frame.with_columns(pl.lit("comtrade").alias("source"))
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA raw")
+    con.register("parsed", pl.concat([frame, other]).to_arrow())
+    con.execute("CREATE TABLE raw.observations AS SELECT * FROM parsed")
+    result = con.sql(sql).pl()
+    assert result.columns == [*OBSERVATION_SCHEMA, "payload_sha256", "fetched_at"]
+    assert result.height == 3 and set(result.get_column("source")) == {"census"}
+
+
+def test_schedule_c_csv_agrees_with_the_recorded_census_list(real_data):
+    """Every code of the scraped Census ISO list is in the CSV with the same ISO2."""
+    import json
+
+    listed = json.loads(
+        real_file(real_data, "reference/census_schedule_c_country_codes_iso2.json").read_text()
+    )
+    text = (ROOT / "flows" / "data" / "census_schedule_c.csv").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    rows = {r["code"]: r for r in csv.DictReader(lines)}
+    assert all(rows[code]["iso2"] == item["iso2"] for code, item in listed.items())
+    assert set(rows) - set(listed) == {"7370", "8220"}
