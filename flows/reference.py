@@ -50,10 +50,17 @@ class UnknownCodeError(KeyError):
         return str(self.args[0])
 
 
+#: Codes in common use for countries that ISO 3166-1 (and so pycountry) does not list:
+#: ``XKX`` Kosovo (user-assigned code used by the EU, IMF ``KOS`` and the World Bank).
+EXTRA_COUNTRIES = frozenset({"XKX"})
+
+
 @cache
 def _iso3_set() -> frozenset[str]:
-    return frozenset(c.alpha_3 for c in pycountry.countries) | frozenset(
-        c.alpha_3 for c in pycountry.historic_countries if hasattr(c, "alpha_3")
+    return (
+        frozenset(c.alpha_3 for c in pycountry.countries)
+        | frozenset(c.alpha_3 for c in pycountry.historic_countries if hasattr(c, "alpha_3"))
+        | EXTRA_COUNTRIES
     )
 
 
