@@ -147,6 +147,20 @@ class ParseError(SourceError):
     """The payload was received but does not have the expected shape or content."""
 
 
+def xml_root(body: bytes, request: FetchRequest):
+    """The root element of an XML payload, parsed safely (no entities, no network).
+
+    Raises :class:`ParseError` naming ``request`` when the body is not well-formed XML.
+    """
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+    try:
+        return etree.fromstring(body, parser=parser)
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        raise parse_error(request, f"body is not well-formed XML: {exc}") from None
+
+
 def parse_error(request: FetchRequest, problem: str) -> ParseError:
     """A :class:`ParseError` naming ``request``'s source and URL."""
     return ParseError(request.source, request.describe(), problem)

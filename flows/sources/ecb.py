@@ -48,7 +48,7 @@ import polars as pl
 from lxml import etree
 
 from flows.schema import FX_SCHEMA
-from flows.sources.base import FetchRequest, PlanContext, parse_error
+from flows.sources.base import FetchRequest, PlanContext, parse_error, xml_root
 
 NAME = "ecb"
 #: Parsed frames go to ``raw.fx_rates`` (see :func:`flows.sources.target_of`).
@@ -321,11 +321,7 @@ def _json_attribute(
 
 # ---------------------------------------------------------------------- SDMX-ML 2.1 GenericData
 def _parse_generic_xml(body: bytes, request: FetchRequest) -> list[dict]:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
-    try:
-        root = etree.fromstring(body, parser=parser)
-    except (etree.XMLSyntaxError, ValueError) as exc:
-        raise parse_error(request, f"body is not well-formed XML: {exc}") from None
+    root = xml_root(body, request)
     qname = etree.QName(root)
     if qname.localname != "GenericData" or qname.namespace != MESSAGE_NS:
         raise parse_error(

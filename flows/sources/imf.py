@@ -79,7 +79,7 @@ from lxml import etree
 
 from flows.reference import UnknownCodeError, is_country
 from flows.schema import OBSERVATION_SCHEMA, WORLD, add_months, conform
-from flows.sources.base import FetchRequest, PlanContext, parse_error
+from flows.sources.base import FetchRequest, PlanContext, parse_error, xml_root
 
 NAME = "imf"
 
@@ -316,11 +316,7 @@ def _vintage(request: FetchRequest, root: etree._Element, dataset: etree._Elemen
 
 
 def _root(body: bytes, request: FetchRequest) -> etree._Element:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
-    try:
-        root = etree.fromstring(body, parser=parser)
-    except (etree.XMLSyntaxError, ValueError) as exc:
-        raise parse_error(request, f"body is not well-formed XML: {exc}") from None
+    root = xml_root(body, request)
     qname = etree.QName(root)
     if qname.localname == "Error":
         text = " ".join(t.strip() for t in root.itertext() if t.strip())
