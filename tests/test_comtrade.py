@@ -561,3 +561,8 @@ def test_former_west_germany_is_kept_apart_from_germany():
     rows = rows_by(frame, "flow")
     assert (rows["RX"]["partner"], rows["RX"]["partner_kind"]) == ("COMTRADE_280", "aggregate")
     assert rows["X"]["partner"] == "USA"
+
+
+def test_plan_skips_aggregate_reporters_of_other_publishers():
+    requests = comtrade.plan(context(Settings(), reporters=("EU27_2020", "CHN")))
+    assert {r.reporter for r in requests} == {"CHN"}

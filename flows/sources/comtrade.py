@@ -52,7 +52,7 @@ from typing import Any
 import polars as pl
 import pycountry
 
-from flows.reference import UnknownCodeError
+from flows.reference import UnknownCodeError, partner_kind
 from flows.schema import OBSERVATION_SCHEMA, WORLD, add_months, conform, empty_observations
 from flows.sources.base import FetchRequest, PlanContext, parse_error
 
@@ -257,6 +257,8 @@ def plan(ctx: PlanContext) -> list[FetchRequest]:
       ``flowCode=X,M``, ``motCode=0``, ``customsCode=C00``, ``includeDesc=true``,
       ``breakdownMode=classic`` — so only the publisher's total rows are asked for.
     * ``ctx.partners`` empty → World plus :data:`DEFAULT_PARTNERS` (without the reporter).
+    * Reporters that are not countries (``EU27_2020``, ``EA20``: aggregates of other publishers)
+      are skipped; Comtrade's own groups follow each year's membership.
     * Each request: ``expect="json"``, ``reporter`` = the ISO3 key, ``period_start``/``period_end``
       the first and last month covered (annual: January of the first year to December of the
       last), ``meta={"freq", "type": "C", "classification": "HS"}``.
@@ -281,6 +283,10 @@ def plan(ctx: PlanContext) -> list[FetchRequest]:
     periods = _periods(ctx.period_start, ctx.period_end, freq)
     requests: list[FetchRequest] = []
     for reporter in ctx.reporters:
+        if partner_kind(reporter) != "country":
+            # Named aggregates of other publishers (EU27_2020, EA20): Comtrade's own groups
+            # (97 EU, …) follow each year's membership, so they are not asked for in their place.
+            continue
         reporter_code = comtrade_code(reporter, kind="reporter")
         partner_codes = _partner_codes(reporter, ctx.partners)
         per_partner = len(REQUESTED_FLOWS) * len(cmd_codes)
