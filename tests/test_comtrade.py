@@ -213,8 +213,8 @@ def test_plan_rejects_bad_options_and_unknown_reporters(monkeypatch):
         comtrade.plan(context(settings, comtrade_cmd_codes=[306]))
     with pytest.raises(ValueError, match="2/4/6-digit"):
         comtrade.plan(context(settings, comtrade_cmd_codes="AG2"))
-    with pytest.raises(UnknownCodeError, match="EU27_2020"):
-        comtrade.plan(context(settings, reporters=("EU27_2020",)))
+    with pytest.raises(UnknownCodeError, match="ATL"):
+        comtrade.plan(context(settings, reporters=("ATL",)))
 
 
 # ------------------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ from typing import Any
 import polars as pl
 import pycountry
 
-from flows.reference import UnknownCodeError, partner_kind
+from flows.reference import AGGREGATES, UnknownCodeError
 from flows.schema import OBSERVATION_SCHEMA, WORLD, add_months, conform, empty_observations
 from flows.sources.base import FetchRequest, PlanContext, parse_error
 
@@ -283,7 +283,7 @@ def plan(ctx: PlanContext) -> list[FetchRequest]:
     periods = _periods(ctx.period_start, ctx.period_end, freq)
     requests: list[FetchRequest] = []
     for reporter in ctx.reporters:
-        if partner_kind(reporter) != "country":
+        if reporter in AGGREGATES:
             # Named aggregates of other publishers (EU27_2020, EA20): Comtrade's own groups
             # (97 EU, …) follow each year's membership, so they are not asked for in their place.
             continue
