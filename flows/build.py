@@ -21,6 +21,7 @@ from flows.archive import Archive, ManifestEntry
 from flows.fetch import parse_payload
 from flows.models import SQL_DIR, run_data_tests, run_models
 from flows.parameters import ModelParameters, write_parameters
+from flows.reference_table import write_partner_codes
 from flows.sources import get_source, target_of
 from flows.sources.base import SourceError
 from flows.warehouse import create_raw_tables, load_fx_rates, load_manifest, load_observations
@@ -129,6 +130,7 @@ def load_archive(
                 stats.payloads_by_source.get(entry.source, 0) + 1
             )
         write_parameters(con, parameters)
+        write_partner_codes(con)
         write_build_info(con, stats.fingerprint, parameters)
         con.execute("CHECKPOINT")
     finally:
