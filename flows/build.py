@@ -149,11 +149,13 @@ def build_models(path: Path, *, sql_dir: Path = SQL_DIR) -> list[str]:
         con.close()
 
 
-def check_data(path: Path, *, sql_dir: Path = SQL_DIR) -> dict[str, int]:
+def check_data(
+    path: Path, *, sql_dir: Path = SQL_DIR, warn: Progress = lambda _msg: None
+) -> dict[str, int]:
     """Run the data tests on the warehouse at ``path`` (raises DataTestFailure)."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return run_data_tests(con, sql_dir)
+        return run_data_tests(con, sql_dir, warn=warn)
     finally:
         con.close()
 
@@ -171,7 +173,7 @@ def build_warehouse(
     progress("models: running SQL models")
     stats.models = build_models(path, sql_dir=sql_dir)
     progress("tests: running data tests")
-    stats.data_tests = check_data(path, sql_dir=sql_dir)
+    stats.data_tests = check_data(path, sql_dir=sql_dir, warn=progress)
     return stats
 
 

@@ -12,13 +12,15 @@ Conventions (DESIGN.md §2):
       -- table: Exports, imports and trade balance per source, reporter, currency and period.
       -- column exports: Exports in whole units of `currency`.
 
-* ``sql/tests/*.sql`` each return the offending rows of a rule; any row fails the run.
+* ``sql/tests/*.sql`` each return the offending rows of a rule; any row fails the run, except
+  in a test marked ``-- severity: warn`` (reported, not failing).
 """
 
 from __future__ import annotations
 
 import graphlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +32,7 @@ SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 MODEL_SCHEMAS = ("staging", "intermediate", "marts")
 
 _TABLE_DOC = re.compile(r"^--\s*table:\s*(.+)$")
+_SEVERITY_WARN = re.compile(r"^--\s*severity:\s*warn\s*$", re.MULTILINE | re.IGNORECASE)
 _COLUMN_DOC = re.compile(r"^--\s*column\s+([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.+)$")
 
 
@@ -155,10 +158,18 @@ def _apply_comments(con: duckdb.DuckDBPyConnection, model: Model) -> None:
         con.execute(f"COMMENT ON COLUMN {model.qualified}.{column} IS {_quote(doc)}")
 
 
-def run_data_tests(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> dict[str, int]:
+def run_data_tests(
+    con: duckdb.DuckDBPyConnection,
+    sql_dir: Path = SQL_DIR,
+    warn: Callable[[str], None] = lambda _msg: None,
+) -> dict[str, int]:
     """Run ``sql/tests/*.sql``; return {test name: offending rows}.
 
-    Raises :class:`DataTestFailure` listing every failing test with an example row.
+    A test whose leading comments contain ``-- severity: warn`` only reports its offending rows
+    through ``warn`` (for checks against the publisher's own printed figures, which a
+    restatement can legitimately break); every other test is an error.
+
+    Raises :class:`DataTestFailure` listing every failing error-severity test with example rows.
     """
     results: dict[str, int] = {}
     failures: dict[str, list[dict]] = {}
@@ -169,7 +180,11 @@ def run_data_tests(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> d
         rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchmany(5)]
         count = len(rows) + len(cursor.fetchall())
         results[path.stem] = count
-        if count:
+        if not count:
+            continue
+        if _SEVERITY_WARN.search(sql):
+            warn(f"data test {path.stem} (warning): {count} row(s), e.g. {rows[0]}")
+        else:
             failures[path.stem] = rows
     if failures:
         raise DataTestFailure(failures)

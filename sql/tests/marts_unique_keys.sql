@@ -1,0 +1,25 @@
+-- Fails on duplicate keys in the imbalance marts added with issue 4 (one row per key).
+SELECT 'mirror_gaps' AS mart, count(*) AS n
+FROM marts.mirror_gaps
+GROUP BY exporter, importer, period_start, period_end, exporter_source, importer_source
+HAVING count(*) > 1
+UNION ALL
+SELECT 'peer_comparison', count(*)
+FROM marts.peer_comparison
+GROUP BY reporter, period_end
+HAVING count(*) > 1
+UNION ALL
+SELECT 'imbalance_signals', count(*)
+FROM marts.imbalance_signals
+GROUP BY source, reporter, currency, run_start
+HAVING count(*) > 1
+UNION ALL
+SELECT 'commodity_drivers', count(*)
+FROM marts.commodity_drivers
+GROUP BY source, reporter, partner, flow, currency, period_start, period_end, commodity
+HAVING count(*) > 1
+UNION ALL
+SELECT 'revisions', count(*)
+FROM marts.revisions
+GROUP BY source, reporter, partner, flow, period_start, period_end, commodity, currency
+HAVING count(*) > 1
