@@ -56,7 +56,10 @@ OBSERVATION_SCHEMA: dict[str, pl.DataType] = {
     "vintage": pl.Date(),
 }
 
-#: Columns that identify one observation within a source (the load key).
+#: Columns that identify one observation within a source (the load key). ``valuation`` is part
+#: of it because a publisher may print the same flow on two bases (US Census imports at customs
+#: value and CIF); the models use one headline valuation per flow (see
+#: ``intermediate.observations.is_headline``).
 OBSERVATION_KEY: tuple[str, ...] = (
     "source",
     "reporter",
@@ -66,6 +69,7 @@ OBSERVATION_KEY: tuple[str, ...] = (
     "period_end",
     "commodity",
     "currency",
+    "valuation",
 )
 
 FLOWS = frozenset({"X", "M", "RX", "RM"})

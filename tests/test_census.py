@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from flows.archive import Archive
 from flows.http import HttpClient
 from flows.reference import UnknownCodeError
-from flows.schema import OBSERVATION_KEY, OBSERVATION_SCHEMA
+from flows.schema import OBSERVATION_SCHEMA
 from flows.settings import Settings
 from flows.sources import census
 from flows.sources.base import FetchRequest, ParseError, PlanContext
@@ -292,16 +292,7 @@ def test_schedule_c_overrides_and_groups():
     assert census.partner_code("5082") == ("CENSUS_5082", "aggregate")  # Gaza Strip
 
 
-def test_cif_and_customs_imports_collide_on_a_key_without_valuation(monkeypatch):
-    key = tuple(c for c in OBSERVATION_KEY if c != "valuation")
-    monkeypatch.setattr(census, "OBSERVATION_KEY", key)
-    body = (FIXTURES / "imports_customs_and_cif_made_up.json").read_bytes()
-    with pytest.raises(ParseError, match="valuation is part of the load key"):
-        census.parse(body, request_for("imports", 2024, 3))
-
-
-def test_cif_and_customs_imports_once_valuation_is_in_the_key(monkeypatch):
-    monkeypatch.setattr(census, "OBSERVATION_KEY", (*OBSERVATION_KEY, "valuation"))
+def test_cif_and_customs_imports_are_two_observations():
     body = (FIXTURES / "imports_customs_and_cif_made_up.json").read_bytes()
     frame = census.parse(body, request_for("imports", 2024, 3))
     china = frame.filter(pl.col("partner") == "CHN").sort("valuation")

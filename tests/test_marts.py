@@ -972,3 +972,20 @@ def test_windows_do_not_leak_across_series():
         con, "SELECT * FROM marts.trade_balance_monthly WHERE period_end = ?", [month(2025, 3)])}
     assert sums == {("comtrade", "CHN", "USD"): 6, ("comtrade", "VNM", "USD"): 60,
                     ("gacc", "CHN", "CNY"): 600, ("gacc", "CHN", "USD"): None}
+
+
+def test_two_valuations_of_one_flow_use_the_headline_one():
+    # made-up figures: US imports from China printed at customs value (400) and CIF (424)
+    con = warehouse()
+    load(con, [
+        observation(source="census", reporter="USA", partner="CHN", flow="M", start=month(2024, 3),
+                    value=400, valuation="CUSTOMS"),
+        observation(source="census", reporter="USA", partner="CHN", flow="M", start=month(2024, 3),
+                    value=424, valuation="CIF"),
+        observation(source="census", reporter="USA", partner="CHN", flow="X", start=month(2024, 3),
+                    value=100),
+    ])
+    build(con)
+    assert one(con, """SELECT imports, imports_valuation FROM marts.bilateral_balance_monthly
+                       WHERE source = 'census'""") == {"imports": 400.0, "imports_valuation": "CUSTOMS"}
+    assert one(con, "SELECT count(*) AS n FROM raw.observations WHERE flow = 'M'") == {"n": 2}

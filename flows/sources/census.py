@@ -47,11 +47,12 @@ names), every value is a string or ``null``. Predicate variables are echoed as c
 * status ``reported``; release ``US Census international trade API exports/hs`` (the endpoint);
   vintage left null (the API gives no release date; staging fills the fetch date).
 
-CIF imports: the load key (:data:`flows.schema.OBSERVATION_KEY`) has no valuation column, so a
-customs-value and a CIF figure for the same partner and month collide. :func:`parse` checks its
-frame against the load key and raises ParseError naming the clash, so ``census_cif`` only works
-once ``valuation`` is part of the key. Marts use ``CUSTOMS`` (DESIGN.md §4 "Mirror gaps": the US
-customs value is already ex freight and is not deflated again).
+CIF imports (option ``census_cif``): the customs-value and the CIF figure of a partner and month
+are two observations that differ by ``valuation`` (part of the load key,
+:data:`flows.schema.OBSERVATION_KEY`). The marts use ``CUSTOMS`` as the headline imports
+(``intermediate.observations.is_headline``; DESIGN.md §4 "Mirror gaps": the US customs value is
+already ex freight and is not deflated again). :func:`parse` still rejects a payload in which
+two rows share the load key.
 """
 
 from __future__ import annotations
@@ -371,9 +372,7 @@ def _check_unique(request: FetchRequest, frame: pl.DataFrame) -> None:
         raise _error(
             request,
             f"{clashes.height} rows share a load key {tuple(key)} (valuations {valuations}), e.g. "
-            f"partner {first['partner']} {first['period_start']:%Y-%m} {first['commodity']}; "
-            "CIF and customs-value imports can only be stored together once valuation is part of "
-            "the load key",
+            f"partner {first['partner']} {first['period_start']:%Y-%m} {first['commodity']}",
         )
 
 

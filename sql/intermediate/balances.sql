@@ -26,7 +26,8 @@
 WITH totals AS (
     SELECT *
     FROM intermediate.observations
-    WHERE commodity = 'TOTAL'
+    WHERE is_headline
+        AND commodity = 'TOTAL'
         AND flow IN ('X', 'M')
         AND period_type IN ('month', 'combined', 'ytd', 'year')
 ),

@@ -3,6 +3,7 @@
 -- column value_usd: The figure in whole US dollars (see usd_rate, usd_rate_source); NULL when no rate covers every month of the period.
 -- column usd_rate: US dollars per one unit of `currency` used for value_usd (1 for USD).
 -- column usd_rate_source: 'published in USD' or the ECB series used.
+-- column is_headline: TRUE for the one valuation the imbalance marts use when a publisher prints a flow on two bases (US Census imports: customs value before CIF; exports: FOB/FAS); FALSE for the alternative basis.
 WITH obs AS (
     SELECT * FROM staging.gacc_observations
     UNION ALL BY NAME
@@ -49,7 +50,12 @@ SELECT
     CASE
         WHEN o.currency = 'USD' THEN 'published in USD'
         WHEN r.months_with_rate = r.months THEN r.rate_source
-    END AS usd_rate_source
+    END AS usd_rate_source,
+    row_number() OVER (
+        PARTITION BY o.source, o.reporter, o.partner, o.flow, o.period_start, o.period_end,
+            o.commodity, o.currency
+        ORDER BY CASE o.valuation WHEN 'FOB' THEN 1 WHEN 'FAS' THEN 2 WHEN 'CUSTOMS' THEN 3 ELSE 4 END
+    ) = 1 AS is_headline
 FROM obs AS o
 LEFT JOIN span_rates AS r
     ON r.currency = o.currency AND r.period_start = o.period_start AND r.period_end = o.period_end

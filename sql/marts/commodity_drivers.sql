@@ -28,14 +28,16 @@ WITH detail AS (
         commodity, value, vintage,
         CASE WHEN regexp_full_match(commodity, '[0-9]+') THEN length(commodity) END AS hs_level
     FROM intermediate.observations
-    WHERE commodity <> 'TOTAL'
+    WHERE is_headline
+        AND commodity <> 'TOTAL'
         AND flow IN ('X', 'M')
         AND period_type IN ('month', 'combined', 'year')
 ),
 totals AS (
     SELECT source, reporter, partner, flow, currency, period_type, period_start, period_end, value
     FROM intermediate.observations
-    WHERE commodity = 'TOTAL'
+    WHERE is_headline
+        AND commodity = 'TOTAL'
         AND flow IN ('X', 'M')
         AND period_type IN ('month', 'combined', 'year')
 ),

@@ -33,7 +33,8 @@ totals AS (
         source, reporter, partner, flow, period_type, period_start, period_end, months,
         value, currency, valuation, value_usd, usd_rate_source, vintage
     FROM intermediate.observations
-    WHERE commodity = 'TOTAL'
+    WHERE is_headline
+        AND commodity = 'TOTAL'
         AND flow IN ('X', 'M')
         AND period_type IN ('month', 'combined', 'year')
         AND partner <> 'WLD'

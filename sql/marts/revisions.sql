@@ -7,6 +7,7 @@
 -- column period_end: First day of the last month covered.
 -- column commodity: TOTAL or the HS code.
 -- column currency: Currency of publication (ISO 4217).
+-- column valuation: Valuation basis (FOB, CIF, FAS, CUSTOMS).
 -- column period_type: month, combined, ytd or year (of the latest vintage).
 -- column months: Months covered.
 -- column first_value: Value in the first vintage loaded, whole units of `currency`.
@@ -22,18 +23,19 @@
 -- column value_changes: Number of times the value differs from the previous vintage's.
 WITH history AS (
     SELECT
-        source, reporter, partner, flow, period_start, period_end, commodity, currency,
+        source, reporter, partner, flow, period_start, period_end, commodity, currency, valuation,
         period_type, months, value, vintage, fetched_at, payload_sha256,
         CASE WHEN lag(value) OVER w <> value THEN 1 ELSE 0 END AS changed
     FROM raw.observation_history
     WINDOW w AS (
-        PARTITION BY source, reporter, partner, flow, period_start, period_end, commodity, currency
+        PARTITION BY source, reporter, partner, flow, period_start, period_end, commodity, currency,
+            valuation
         ORDER BY vintage, fetched_at, payload_sha256
     )
 ),
 keyed AS (
     SELECT
-        source, reporter, partner, flow, period_start, period_end, commodity, currency,
+        source, reporter, partner, flow, period_start, period_end, commodity, currency, valuation,
         arg_max(period_type, (vintage, fetched_at, payload_sha256)) AS period_type,
         arg_max(months, (vintage, fetched_at, payload_sha256)) AS months,
         arg_min(value, (vintage, fetched_at, payload_sha256)) AS first_value,
@@ -46,11 +48,11 @@ keyed AS (
         count(DISTINCT value) AS distinct_values,
         sum(changed) AS value_changes
     FROM history
-    GROUP BY source, reporter, partner, flow, period_start, period_end, commodity, currency
+    GROUP BY source, reporter, partner, flow, period_start, period_end, commodity, currency, valuation
     HAVING count(DISTINCT value) > 1
 )
 SELECT
-    source, reporter, partner, flow, period_start, period_end, commodity, currency,
+    source, reporter, partner, flow, period_start, period_end, commodity, currency, valuation,
     period_type, months,
     first_value, first_vintage, first_fetched_at,
     latest_value, latest_vintage, latest_fetched_at,

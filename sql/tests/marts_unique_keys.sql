@@ -21,5 +21,5 @@ HAVING count(*) > 1
 UNION ALL
 SELECT 'revisions', count(*)
 FROM marts.revisions
-GROUP BY source, reporter, partner, flow, period_start, period_end, commodity, currency
+GROUP BY source, reporter, partner, flow, period_start, period_end, commodity, currency, valuation
 HAVING count(*) > 1
