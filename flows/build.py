@@ -28,7 +28,8 @@ from flows.warehouse import create_raw_tables, load_fx_rates, load_manifest, loa
 
 Progress = Callable[[str], None]
 
-#: DuckDB storage version written, so readers with older DuckDB releases can open the file.
+#: DuckDB storage version written, so readers with older DuckDB releases (1.1.0 and newer; 1.0.x
+#: cannot read the primary-key constraints) can open the file.
 STORAGE_COMPATIBILITY = "v1.0.0"
 
 

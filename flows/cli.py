@@ -1,27 +1,50 @@
 """The ``trade-imbalance`` command line.
 
-Exit codes: 0 success (or nothing new), 1 failed (nothing published; the previous warehouse is
-intact), 2 usage error, 3 partial (published, but at least one source was not refreshed).
+Commands: ``refresh`` (fetch, rebuild, test, publish; progress on stderr), ``rebuild`` (offline),
+``status`` (coverage and staleness per source, last run), ``report`` (the latest report),
+``query "SQL"`` (read-only), ``serve`` (the scheduled deployments in one process).
+
+Exit codes (:data:`EXIT_CODES`): 0 success (or nothing new), 1 failed (nothing published; the
+previous warehouse is intact), 2 usage error (bad option, a query that would write), 3 partial
+(published, but at least one source was not refreshed), 4 busy (another refresh is writing;
+nothing was done).
 """
 
 from __future__ import annotations
 
 import os
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+os.environ.setdefault("DO_NOT_TRACK", "1")  # nor Prefect's client-side telemetry
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+
+#: Exit codes of every command (also in the README and ``trade-imbalance --help``).
+EXIT_CODES = {
+    0: "success (or nothing new to publish)",
+    1: "failed: nothing was published, the previous warehouse is intact",
+    2: "usage error (unknown option or value, a query that would write)",
+    3: "partial: published, but at least one source was not refreshed",
+    4: "busy: another refresh is writing the warehouse; nothing was done",
+}
+_EPILOG = "Exit codes:\n\n\b\n" + "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
 
 app = typer.Typer(
     help="Trade-imbalance monitoring from official customs statistics "
-    "(GACC, UN Comtrade, US Census, IMF IMTS, Eurostat) into warehouse/trade.duckdb.",
+    "(GACC, UN Comtrade, US Census, IMF IMTS, Eurostat) into warehouse/trade.duckdb. "
+    "Settings come from TRADE_IMBALANCE_* environment variables or .env (see the README).",
+    epilog=_EPILOG,
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
 )
+
+
+# -- helpers ----------------------------------------------------------------------------------
 
 
 def _month(text: str | None, option: str) -> date | None:
@@ -32,6 +55,21 @@ def _month(text: str | None, option: str) -> date | None:
         return date(int(year), int(month), 1)
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not a month like 2025-03", param_hint=option) from None
+
+
+def _codes(values: list[str] | None, default: tuple[str, ...], enum_name: str, option: str) -> list[str]:
+    from flows import flow
+
+    known = getattr(flow, enum_name)
+    codes = [v.upper() for v in values] if values else list(default)
+    unknown = [c for c in codes if c not in known.__members__]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown code(s) {', '.join(unknown)}: use ISO 3166-1 alpha-3 (e.g. CHN, USA), "
+            "EU27_2020" + (" or WLD" if enum_name == "Partner" else ""),
+            param_hint=option,
+        )
+    return codes
 
 
 def _parameters(pairs: list[str]):
@@ -51,48 +89,138 @@ def _parameters(pairs: list[str]):
         raise typer.BadParameter(str(exc), param_hint="--param") from None
 
 
-def _run(**kwargs) -> None:
-    from flows.flow import monthly_refresh
+def _quiet_prefect(verbose: bool) -> None:
+    """Prefect's run logs only with --verbose; the command prints its own progress and summary.
 
-    try:
-        summary = monthly_refresh(**kwargs)
-    except Exception as exc:  # noqa: BLE001 - the flow already logged details
-        typer.echo(f"FAILED: {type(exc).__name__}: {exc}", err=True)
+    Must run before Prefect is imported (its logging is configured on import).
+    """
+    os.environ["PREFECT_LOGGING_LEVEL"] = "INFO" if verbose else "ERROR"
+
+
+class _Progress:
+    """Progress on stderr: a spinner with the current step on a terminal, else one line a step."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True)
+        self.live = self.console.is_terminal
+        self.status = None
+
+    def __enter__(self) -> _Progress:
+        message = "starting Prefect (its in-process API can take up to a minute to start)"
+        if self.live:
+            self.status = self.console.status(message)
+            self.status.start()
+        else:
+            typer.echo(message, err=True)
+        return self
+
+    def __call__(self, message: str, kind: str) -> None:
+        if self.status is not None:
+            self.status.update(message)
+        elif kind == "step":
+            typer.echo(message, err=True)
+
+    def __exit__(self, *exc) -> None:
+        if self.status is not None:
+            self.status.stop()
+
+
+def _run(**kwargs) -> None:
+    from flows.flow import monthly_refresh, progress_listener
+
+    with _Progress() as progress, progress_listener(progress):
+        try:
+            summary = monthly_refresh(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - the flow already logged details
+            summary = None
+            error = exc
+    if summary is None:
+        typer.echo(f"FAILED: {type(error).__name__}: {error}", err=True)
         typer.echo("The published warehouse was left as it was.", err=True)
-        raise typer.Exit(1) from None
-    typer.echo("")
+        raise typer.Exit(1)
     for line in summary["lines"]:
         typer.echo(line)
+    if summary.get("report"):
+        typer.echo(f"report: {summary['report']}")
     raise typer.Exit(summary["exit_code"])
+
+
+def _settings():
+    from flows.settings import get_settings
+
+    return get_settings()
+
+
+def _require_warehouse() -> Path:
+    database = _settings().database_path
+    if not database.exists():
+        typer.echo(f"no warehouse at {database}: run `trade-imbalance refresh` first", err=True)
+        raise typer.Exit(1)
+    return database
+
+
+def _console():
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=200)
+    return console
+
+
+def _table(title: str | None, columns: list[str], rows: list[list[object]]):
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*("NULL" if v is None else str(v) for v in row))
+    return table
+
+
+# -- commands ---------------------------------------------------------------------------------
 
 
 @app.command()
 def refresh(
     source: Annotated[list[str] | None, typer.Option(
-        "--source", "-s", help="Publisher to refresh (repeatable): gacc, comtrade, imf, census, "
-        "eurostat, ecb. Default: all.")] = None,
+        "--source", "-s", metavar="NAME",
+        help="Publisher to refresh (repeatable): gacc, comtrade, imf, census, eurostat, ecb. "
+        "Default: all.")] = None,
     reporter: Annotated[list[str] | None, typer.Option(
-        "--reporter", "-r", help="Reporter ISO3 (repeatable). Default: CHN USA VNM IND EU27_2020.")] = None,
+        "--reporter", "-r", metavar="ISO3",
+        help="Reporter ISO3 (repeatable). Default: CHN USA VNM IND EU27_2020.")] = None,
     partner: Annotated[list[str] | None, typer.Option(
-        "--partner", "-p", help="Partner ISO3 (repeatable), where a publisher needs a list.")] = None,
+        "--partner", "-p", metavar="ISO3",
+        help="Partner ISO3 (repeatable), where a publisher needs a list; WLD = world.")] = None,
     from_month: Annotated[str | None, typer.Option(
-        "--from", help="First month, YYYY-MM. Default: 23 months before --to.")] = None,
+        "--from", metavar="YYYY-MM", help="First month, YYYY-MM. Default: 23 months before --to.")] = None,
     to_month: Annotated[str | None, typer.Option(
-        "--to", help="Last month, YYYY-MM. Default: last month.")] = None,
+        "--to", metavar="YYYY-MM", help="Last month, YYYY-MM. Default: last month.")] = None,
     offline: Annotated[bool, typer.Option(
         "--offline", help="No network: rebuild the warehouse from the raw archive only.")] = False,
     force: Annotated[bool, typer.Option(
         "--force", help="Re-fetch what the archive already holds, and rebuild.")] = False,
     comtrade_frequency: Annotated[str, typer.Option(
-        "--comtrade-frequency", help="UN Comtrade frequency: M (monthly) or A (annual).")] = "M",
+        "--comtrade-frequency", metavar="M|A",
+        help="UN Comtrade frequency: M (monthly) or A (annual).")] = "M",
     param: Annotated[list[str] | None, typer.Option(
-        "--param", help="Model parameter name=value (repeatable), e.g. cif_fob_factor=1.05.")] = None,
+        "--param", metavar="NAME=VALUE",
+        help="Model parameter name=value (repeatable), e.g. cif_fob_factor=1.05.")] = None,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Show Prefect's run logs instead of the progress display.")] = False,
 ) -> None:
     """Fetch new releases, rebuild the warehouse, test it and publish it atomically.
 
-    Prints one line per source; a publisher that cannot be reached is reported and its previous
-    data is kept (exit code 3).
+    Shows progress on stderr, then prints one line per source and the outcome. A publisher that
+    cannot be reached is named with the reason and its previous data is kept (exit code 3). If
+    anything fails before publishing, warehouse/trade.duckdb is left exactly as it was (exit 1).
+    A second refresh while one is running does nothing and exits with code 4.
     """
+    _quiet_prefect(verbose)
     from flows.flow import Source
     from flows.scope import DEFAULT_PARTNERS, DEFAULT_REPORTERS
 
@@ -102,12 +230,15 @@ def refresh(
         raise typer.BadParameter(str(exc), param_hint="--source") from None
     if comtrade_frequency not in ("M", "A"):
         raise typer.BadParameter("must be M or A", param_hint="--comtrade-frequency")
+    period_start, period_end = _month(from_month, "--from"), _month(to_month, "--to")
+    if period_start and period_end and period_start > period_end:
+        raise typer.BadParameter(f"{from_month} is after --to {to_month}", param_hint="--from")
     _run(
         sources=sources,
-        reporters=[r.upper() for r in reporter] if reporter else list(DEFAULT_REPORTERS),
-        partners=[p.upper() for p in partner] if partner else list(DEFAULT_PARTNERS),
-        period_start=_month(from_month, "--from"),
-        period_end=_month(to_month, "--to"),
+        reporters=_codes(reporter, DEFAULT_REPORTERS, "Reporter", "--reporter"),
+        partners=_codes(partner, DEFAULT_PARTNERS, "Partner", "--partner"),
+        period_start=period_start,
+        period_end=period_end,
         force=force,
         offline=offline,
         parameters=_parameters(param or []),
@@ -118,64 +249,211 @@ def refresh(
 @app.command()
 def rebuild(
     param: Annotated[list[str] | None, typer.Option(
-        "--param", help="Model parameter name=value (repeatable).")] = None,
+        "--param", metavar="NAME=VALUE", help="Model parameter name=value (repeatable).")] = None,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Show Prefect's run logs instead of the progress display.")] = False,
 ) -> None:
-    """Rebuild the warehouse from the raw archive alone (no network), then publish it."""
+    """Rebuild the warehouse from the raw archive alone (no network), test it and publish it.
+
+    Same as `refresh --offline --force`: use it after changing SQL models or --param values.
+    """
+    _quiet_prefect(verbose)
     _run(offline=True, force=True, parameters=_parameters(param or []))
 
 
 @app.command()
-def query(
-    sql: Annotated[str, typer.Argument(help="A SQL query, run read-only against the warehouse.")],
-    limit: Annotated[int, typer.Option(help="Rows shown at most.")] = 50,
-) -> None:
-    """Run a read-only SQL query against warehouse/trade.duckdb and print a table."""
+def status() -> None:
+    """Coverage and staleness per source, the published build and the last run.
+
+    Staleness compares each source's latest period with the latest month its publisher should
+    have released by today (release lags in flows/schedules.py, listed in the README).
+    """
+    from flows.report import read_last_run, staleness_rows
+
+    database = _require_warehouse()
+    console = _console()
     import duckdb
 
-    from flows.settings import get_settings
-
-    database = get_settings().database_path
-    if not database.exists():
-        typer.echo(f"no warehouse at {database}: run `trade-imbalance refresh` first", err=True)
-        raise typer.Exit(1)
     con = duckdb.connect(str(database), read_only=True)
     try:
-        relation = con.sql(sql)
-        if relation is None:
-            typer.echo("statement returned no rows")
-            return
-        typer.echo(relation.limit(limit).pl())
-    except duckdb.Error as exc:
-        typer.echo(f"query failed: {exc}", err=True)
-        raise typer.Exit(1) from None
+        built_at, fp = con.execute("SELECT built_at, fingerprint FROM meta.build_info").fetchone()
     finally:
         con.close()
+    console.print(f"warehouse: {database} (built {built_at:%Y-%m-%d %H:%M} UTC, fingerprint {fp[:12]})")
+    rows = staleness_rows(database)
+    console.print(_table(
+        "Coverage and staleness per source",
+        ["source", "reporters/currencies", "first period", "latest period", "rows", "days since",
+         "release lag (days)", "expected latest", "state"],
+        [[r["source"], r.get("series", "–"), _fmt_month(r.get("first_period")),
+          _fmt_month(r.get("latest_period")), r.get("rows", 0), r["days_since"] if r["days_since"]
+          is not None else "–", r["lag_days"], _fmt_month(r["expected"]), r["state"]] for r in rows],
+    ))
+    last = read_last_run(database.parent / "reports")
+    if last is None:
+        console.print("last run: none recorded")
+    else:
+        console.print(f"last run: {last['status']} at {last['finished_at']} (exit code {last['exit_code']})")
+        for line in last["lines"]:
+            console.print(f"  {line}", highlight=False, markup=False)
+        if last.get("report"):
+            console.print(f"  report: {last['report']}", highlight=False, markup=False)
+
+
+def _fmt_month(value) -> str:
+    return "–" if value is None else f"{value:%Y-%m}"
 
 
 @app.command()
-def status() -> None:
-    """Coverage per source and reporter (first/latest period, vintage) and the last build."""
+def report(
+    reporter: Annotated[str | None, typer.Option(
+        "--reporter", "-r", metavar="ISO3",
+        help="Focus reporter (ISO3). Default: focus_reporter of the build.")] = None,
+) -> None:
+    """Write the report of the published warehouse and print it.
+
+    Writes warehouse/reports/report-<time>.html (and latest.html) with the coverage, revisions,
+    the focus reporter's latest trade balance and the exports-vs-imports growth chart
+    (growth-<time>.png) for it and its peers; prints the same report as markdown.
+    """
     import duckdb
 
-    from flows.settings import get_settings
+    from flows.report import write_report
 
-    database = get_settings().database_path
-    if not database.exists():
-        typer.echo(f"no warehouse at {database}: run `trade-imbalance refresh` first", err=True)
-        raise typer.Exit(1)
+    database = _require_warehouse()
     con = duckdb.connect(str(database), read_only=True)
     try:
-        built = con.execute("SELECT built_at FROM meta.build_info").fetchone()
-        typer.echo(f"warehouse: {database} (built {built[0]:%Y-%m-%d %H:%M} UTC)")
-        coverage = con.sql(
-            """SELECT source, reporter, min(period_start) AS first_period,
-                      max(period_end) AS latest_period, max(vintage) AS latest_vintage,
-                      count(*) AS observations
-               FROM raw.observations GROUP BY ALL ORDER BY source, reporter"""
-        ).pl()
-        typer.echo(coverage)
+        params = dict(con.execute("SELECT name, value FROM meta.parameters").fetchall())
+    except duckdb.Error:
+        params = {}
     finally:
         con.close()
+    focus = (reporter or params.get("focus_reporter") or "CHN").upper()
+    peers = [p for p in (params.get("peer_set") or "").split(",") if p]
+    files = write_report(None, database, focus, peers, database.parent / "reports")
+    typer.echo(files.markdown)
+    typer.echo(f"HTML report: {files.html}")
+    if files.chart:
+        typer.echo(f"chart: {files.chart}")
+
+
+_READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(
+        help="One SQL query (SELECT, WITH, FROM, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN).")],
+    limit: Annotated[int, typer.Option(metavar="N", help="Rows shown at most (table format).")] = 50,
+    output: Annotated[str, typer.Option(
+        "--format", "-f", metavar="table|csv|json",
+        help="Output format: table, csv or json (csv/json print every row).")] = "table",
+) -> None:
+    """Run one read-only SQL query against warehouse/trade.duckdb and print the result.
+
+    The file is opened read-only, so queries never block a running refresh and a refresh never
+    blocks them. Statements that would write (INSERT, CREATE, COPY, ATTACH, SET, ...) are refused
+    with exit code 2.
+
+    \b
+    Example:
+      trade-imbalance query "SELECT * FROM marts.trade_balance_monthly
+                             WHERE reporter = 'CHN' ORDER BY period_end DESC"
+    """
+    import duckdb
+
+    if output not in ("table", "csv", "json"):
+        raise typer.BadParameter("must be table, csv or json", param_hint="--format")
+    database = _require_warehouse()
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        try:
+            statements = con.extract_statements(sql)
+        except duckdb.Error as exc:
+            typer.echo(f"query failed: {exc}", err=True)
+            raise typer.Exit(1) from None
+        if len(statements) != 1:
+            typer.echo(f"give exactly one statement (got {len(statements)})", err=True)
+            raise typer.Exit(2)
+        kind = statements[0].type.name
+        if kind not in _READ_ONLY_STATEMENTS:
+            typer.echo(
+                f"refused: {kind} statements are not allowed; `query` is read-only "
+                "(SELECT, WITH, FROM, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN)", err=True
+            )
+            raise typer.Exit(2)
+        try:
+            cursor = con.execute(sql)
+            columns = [d[0] for d in cursor.description]
+            rows = cursor.fetchmany(limit + 1) if output == "table" else cursor.fetchall()
+        except duckdb.Error as exc:
+            typer.echo(f"query failed: {exc}", err=True)
+            raise typer.Exit(1) from None
+    finally:
+        con.close()
+    if output == "csv":
+        import csv
+        import sys
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+    elif output == "json":
+        import json
+
+        typer.echo(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str, indent=1))
+    else:
+        more = len(rows) > limit
+        _console().print(_table(None, columns, [list(r) for r in rows[:limit]]))
+        typer.echo(f"{min(len(rows), limit)} row(s)" + (f" shown (more exist; --limit {limit})"
+                                                        if more else ""))
+
+
+@app.command()
+def serve() -> None:
+    """Serve the monthly-refresh and rebuild deployments, with their schedules, in this process.
+
+    For users who do not want a work pool and a worker: this one process registers the
+    deployments (same names, schedules, parameters and concurrency limit as prefect.yaml) with
+    the Prefect server at PREFECT_API_URL and runs their scheduled and UI-triggered runs, one at
+    a time, until stopped with Ctrl+C. Start the server first: `uv run prefect server start`.
+    """
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        typer.echo(
+            "PREFECT_API_URL is not set: start a server (`uv run prefect server start`) and run\n"
+            "  uv run prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api\n"
+            "(or export PREFECT_API_URL) so the deployments show up in its UI.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    from prefect import serve as prefect_serve
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    from flows.flow import deployments, monthly_refresh
+
+    served = deployments()
+    with get_client(sync_client=True) as client:
+        for deployment in served:
+            name = f"{monthly_refresh.name}/{deployment.name}"
+            try:
+                existing = client.read_deployment_by_name(name)
+            except ObjectNotFound:
+                continue
+            if existing.work_pool_name:
+                typer.echo(
+                    f"{name} is already deployed to work pool {existing.work_pool_name!r} "
+                    "(prefect deploy): its runs go to a worker. Serving it too would break them.\n"
+                    f"Either run a worker (`uv run prefect worker start --pool "
+                    f"{existing.work_pool_name}`) or delete the deployments first:\n"
+                    + "".join(f"  uv run prefect deployment delete "
+                              f"{monthly_refresh.name}/{d.name}\n" for d in served),
+                    err=True,
+                )
+                raise typer.Exit(2)
+    prefect_serve(*served, limit=1)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -2,16 +2,22 @@
 
 Tasks do one thing each and call the plain functions of :mod:`flows.fetch`, :mod:`flows.build`
 and :mod:`flows.publish`; tests call those functions directly. The flow runs in-process from the
-CLI (no server needed), from a deployment (``prefect.yaml``) or from ``trade-imbalance serve``.
+CLI (no server needed), from a deployment (``prefect.yaml``) or from ``trade-imbalance serve``
+(:func:`deployments`). Its parameters are typed (enums of publishers and ISO3 codes, dates,
+booleans, a pydantic model) so the Prefect UI renders them as a form.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
+import pycountry
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.exceptions import MissingContextError
@@ -22,19 +28,52 @@ from flows.fetch import SourceOutcome, fetch_source
 from flows.parameters import ModelParameters
 from flows.publish import (
     WriterBusy,
+    building,
     export_marts,
     publish,
     published_fingerprint,
-    staging_path,
+    remove_stale_builds,
     writer_lock,
 )
-from flows.report import RunResult, summary_markdown
+from flows.report import RunResult, summary_markdown, write_last_run, write_report
 from flows.scope import DEFAULT_PARTNERS, DEFAULT_REPORTERS, RunScope
 from flows.settings import get_settings
 from flows.sources import SOURCE_NAMES
 
+#: Key of the markdown artifact of every run (keyed, so the UI compares runs).
+ARTIFACT_KEY = "trade-imbalance-refresh"
+
 Source = StrEnum("Source", {name.upper(): name for name in SOURCE_NAMES})
 Source.__doc__ = "A publisher key."
+
+_ISO3 = sorted(country.alpha_3 for country in pycountry.countries)
+Reporter = StrEnum("Reporter", {code: code for code in [*_ISO3, "EU27_2020"]})
+Reporter.__doc__ = "A reporter: ISO 3166-1 alpha-3 country code, or EU27_2020 (European Union)."
+Partner = StrEnum("Partner", {code: code for code in ["WLD", *_ISO3, "EU27_2020"]})
+Partner.__doc__ = "A partner: WLD (world), an ISO 3166-1 alpha-3 country code, or EU27_2020."
+
+#: A progress listener gets (message, kind): kind ``step`` (a stage starts), ``detail`` (one
+#: request) or ``done`` (a source or stage finished; the message is its summary line).
+ProgressListener = Callable[[str, str], None]
+_listeners: list[ProgressListener] = []
+
+
+@contextmanager
+def progress_listener(listener: ProgressListener) -> Iterator[None]:
+    """Send the flow's progress messages to ``listener`` while the block runs (the CLI's display)."""
+    _listeners.append(listener)
+    try:
+        yield
+    finally:
+        _listeners.remove(listener)
+
+
+def _progress(message: str, kind: str = "step") -> None:
+    for listener in list(_listeners):
+        try:
+            listener(message, kind)
+        except Exception:  # noqa: BLE001 - a display must never break a run
+            pass
 
 
 def _logger() -> logging.Logger:
@@ -49,8 +88,15 @@ def fetch_task(name: str, scope: RunScope) -> SourceOutcome:
     """Plan and fetch one publisher into the raw archive (never raises for publisher problems)."""
     settings = get_settings()
     log = _logger()
-    outcome = fetch_source(name, scope, settings, Archive(settings.raw_dir), progress=log.info)
+
+    def progress(message: str) -> None:
+        log.info(message)
+        _progress(message, "detail")
+
+    _progress(f"{name}: planning requests")
+    outcome = fetch_source(name, scope, settings, Archive(settings.raw_dir), progress=progress)
     (log.warning if not outcome.ok else log.info)(outcome.line())
+    _progress(outcome.line(), "done")
     return outcome
 
 
@@ -58,25 +104,34 @@ def fetch_task(name: str, scope: RunScope) -> SourceOutcome:
 def load_task(path: Path, parameters: ModelParameters) -> dict[str, int]:
     """Replay the archive into a new warehouse file; returns rows loaded per source."""
     settings = get_settings()
-    stats = load_archive(Archive(settings.raw_dir), path, parameters=parameters, progress=_logger().info)
+    log = _logger()
+
+    def progress(message: str) -> None:
+        log.info(message)
+        _progress(message)
+
+    stats = load_archive(Archive(settings.raw_dir), path, parameters=parameters, progress=progress)
     return stats.rows_by_source
 
 
 @task(name="models")
 def models_task(path: Path) -> list[str]:
     """Build the SQL models (staging → intermediate → marts) in the new file."""
+    _progress("models: running the SQL models")
     return build_models(path)
 
 
 @task(name="data-tests")
 def tests_task(path: Path) -> dict[str, int]:
     """Run sql/tests; fails the run on any offending row."""
+    _progress("data tests: running sql/tests")
     return check_data(path)
 
 
 @task(name="publish")
 def publish_task(path: Path, database: Path) -> list[str]:
     """Swap the new file in atomically and refresh the Parquet exports."""
+    _progress(f"publish: replacing {database}")
     publish(path, database)
     return [str(p) for p in export_marts(database, database.parent / "exports")]
 
@@ -84,14 +139,14 @@ def publish_task(path: Path, database: Path) -> list[str]:
 @flow(name="monthly-refresh", log_prints=True)
 def monthly_refresh(
     sources: list[Source] = list(Source),  # noqa: B006, B008 - defaults render in the Prefect UI form
-    reporters: list[str] = list(DEFAULT_REPORTERS),  # noqa: B006, B008
-    partners: list[str] = list(DEFAULT_PARTNERS),  # noqa: B006, B008
+    reporters: list[Reporter] = list(DEFAULT_REPORTERS),  # noqa: B006, B008
+    partners: list[Partner] = list(DEFAULT_PARTNERS),  # noqa: B006, B008
     period_start: date | None = None,
     period_end: date | None = None,
     force: bool = False,
     offline: bool = False,
     parameters: ModelParameters = ModelParameters(),  # noqa: B008
-    comtrade_frequency: str = "M",
+    comtrade_frequency: Literal["M", "A"] = "M",
 ) -> dict:
     """Refresh the warehouse: fetch what is new, rebuild, test and publish atomically.
 
@@ -99,23 +154,25 @@ def monthly_refresh(
         sources: Publishers to refresh (ecb = ECB exchange rates for USD conversion).
         reporters: Reporters, ISO 3166-1 alpha-3 (EU27_2020 for the European Union).
         partners: Partners asked for where a publisher needs an explicit list (WLD = world).
-        period_start: First month of the window (default: 23 months before period_end).
-        period_end: Last month of the window (default: last month).
+        period_start: First month of the window, e.g. 2025-01-01 (default: 23 months before
+            period_end).
+        period_end: Last month of the window, e.g. 2026-03-01 (default: last month).
         force: Re-fetch everything, even what the raw archive already holds, and rebuild.
         offline: No network: rebuild the warehouse from the raw archive only.
         parameters: Model parameters (CIF/FOB factor, signal thresholds, peer set, focus reporter).
         comtrade_frequency: UN Comtrade frequency, M (monthly) or A (annual).
 
-    Returns a summary dict (``status``: ok / unchanged / partial / failed, ``exit_code``,
-    per-source ``lines``, ``rows_by_source``). Raises when the build, models or data tests fail;
-    the published warehouse is then left exactly as it was.
+    Returns a summary dict (``status``: ok / unchanged / partial / busy / failed, ``exit_code``,
+    per-source ``lines``, ``rows_by_source``, ``published``, ``database``, ``report``). Raises
+    when the build, models or data tests fail; the published warehouse is then left exactly as it
+    was. When another refresh holds the writer lock it does nothing and returns status ``busy``.
     """
     settings = get_settings()
     log = _logger()
     scope = RunScope(
         sources=tuple(Source(s).value for s in sources),
-        reporters=tuple(reporters),
-        partners=tuple(partners),
+        reporters=tuple(str(r) for r in reporters),
+        partners=tuple(str(p) for p in partners),
         period_start=period_start,
         period_end=period_end,
         force=force,
@@ -127,6 +184,8 @@ def monthly_refresh(
     archive = Archive(settings.raw_dir)
     try:
         with writer_lock(settings.warehouse, timeout=0):
+            for stale in remove_stale_builds(database):
+                log.warning("removed %s, left behind by an interrupted refresh", stale)
             if not offline:
                 log.info(
                     "refreshing %s for %s, %s to %s",
@@ -138,27 +197,23 @@ def monthly_refresh(
             if not force and database.exists() and published_fingerprint(database) == fp:
                 result.status = "unchanged"
             else:
-                path = staging_path(database)
-                try:
+                with building(database) as path:
                     result.rows_by_source = load_task(path, parameters)
                     result.models = models_task(path)
                     result.data_tests = tests_task(path)
                     publish_task(path, database)
                     result.published = True
-                finally:
-                    for leftover in (path, path.with_name(path.name + ".wal")):
-                        leftover.unlink(missing_ok=True)
             if not all(o.ok for o in result.outcomes):
                 result.status = "partial"
     except WriterBusy as exc:
-        result.status, result.error = "failed", str(exc)
+        result.status, result.error = "busy", str(exc)
     except Exception as exc:
         result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
-        _artifact(result, database, parameters.focus_reporter)
+        _report(result, database, parameters)
         raise
     for line in result.lines():
-        (log.warning if result.status in ("partial", "failed") else log.info)(line)
-    _artifact(result, database, parameters.focus_reporter)
+        (log.warning if result.status in ("partial", "failed", "busy") else log.info)(line)
+    report = _report(result, database, parameters)
     return {
         "status": result.status,
         "exit_code": result.exit_code,
@@ -166,15 +221,75 @@ def monthly_refresh(
         "rows_by_source": result.rows_by_source,
         "published": result.published,
         "database": str(database),
+        "report": report,
     }
 
 
-def _artifact(result: RunResult, database: Path, reporter: str) -> None:
+def _report(result: RunResult, database: Path, parameters: ModelParameters) -> str | None:
+    """Write the HTML report and chart, the last-run record and the keyed artifact.
+
+    Never raises: a report must not fail the data run. Returns the HTML report's path.
+    """
+    log = _logger()
+    reports = database.parent / "reports"
+    _progress("report: writing the run report")
+    page, markdown = None, None
+    try:
+        files = write_report(
+            result, database, parameters.focus_reporter, list(parameters.peer_set), reports
+        )
+        page, markdown = files.html, files.markdown
+        if files.chart_error:
+            log.warning("run report: %s", files.chart_error)
+    except Exception as exc:  # noqa: BLE001 - a report must never fail the data run
+        log.warning("could not write the run report: %s: %s", type(exc).__name__, exc)
+    try:
+        write_last_run(result, reports, page)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("could not record the run: %s: %s", type(exc).__name__, exc)
     try:
         create_markdown_artifact(
-            key="trade-imbalance-refresh",
-            markdown=summary_markdown(result, database, reporter),
+            key=ARTIFACT_KEY,
+            markdown=markdown or summary_markdown(
+                result, database, parameters.focus_reporter, chart_error="the report failed"
+            ),
             description=f"Refresh {result.status}",
         )
     except Exception as exc:  # noqa: BLE001 - a report must never fail the data run
-        _logger().warning("could not create the run artifact: %s", exc)
+        log.warning("could not create the run artifact: %s", exc)
+    return str(page) if page else None
+
+
+def deployments():
+    """The ``monthly-refresh`` and ``rebuild`` deployments for ``trade-imbalance serve``.
+
+    Same names, schedules, parameters and concurrency limit as ``prefect.yaml``
+    (:mod:`flows.schedules` is the one source of truth), without a work pool: the serving process
+    runs them itself.
+    """
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+
+    from flows import schedules
+
+    def limit() -> ConcurrencyLimitConfig:
+        return ConcurrencyLimitConfig(
+            limit=schedules.CONCURRENCY_LIMIT, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE
+        )
+
+    return [
+        monthly_refresh.to_deployment(
+            name=schedules.MONTHLY_REFRESH_DEPLOYMENT,
+            schedules=[spec.to_prefect() for spec in schedules.MONTHLY_REFRESH_SCHEDULES],
+            concurrency_limit=limit(),
+            tags=["trade-imbalance"],
+            description="Monthly refresh after the publishers' release days: fetch what is new, "
+            "rebuild, test and publish warehouse/trade.duckdb atomically.",
+        ),
+        monthly_refresh.to_deployment(
+            name=schedules.REBUILD_DEPLOYMENT,
+            parameters=dict(schedules.REBUILD_PARAMETERS),
+            concurrency_limit=limit(),
+            tags=["trade-imbalance"],
+            description="Rebuild warehouse/trade.duckdb from the raw archive alone (no network).",
+        ),
+    ]

@@ -1,0 +1,119 @@
+"""When the pipeline runs by itself: publishers' release lags and the cron schedules built on them.
+
+This module is the one source of truth for the schedules: ``trade-imbalance serve`` builds its
+deployments from :data:`MONTHLY_REFRESH_SCHEDULES`, and ``prefect.yaml`` repeats them for
+``prefect deploy`` (``tests/test_deployment.py`` fails when the two disagree).
+
+Release timing (``shared/docs/sources.md``; month M is the reference month):
+
+* China customs (GACC) publishes M around the 7th–10th of M+1, Beijing time (§5). January and
+  February come together in early March.
+* US Census FT-900 (country detail) comes out about 35 days after the end of M, i.e. around the
+  4th–6th of M+2 (§2); the Advance Report a week earlier has no country detail.
+* IMF IMTS monthly data lag about a quarter (§3); UN Comtrade has no fixed calendar, each country
+  submits on its own schedule (§1); Eurostat's timing is not verified in sources.md (§4).
+
+So the main run is on the **12th at 06:00 Asia/Shanghai**: two days after GACC's latest usual
+release day, when the Census figures for M-1 are also out; it refreshes every source (the
+slower publishers are picked up by whichever run follows their release, and each run re-fetches
+the trailing revision window). A second, Census-only run on the **9th at 09:00 America/New_York**
+(37 to 40 days after the end of M-2, after the FT-900's 08:30 ET release) brings the US figures
+in a few days earlier. A release that slips past its run is caught by the next one.
+
+The lags below are what ``trade-imbalance status`` compares each source's latest period with;
+each schedule runs on or after the lag of the sources it refreshes (``tests/test_deployment.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from flows.schema import add_months
+
+if TYPE_CHECKING:
+    from prefect.schedules import Schedule
+
+
+@dataclass(frozen=True)
+class ReleaseLag:
+    """Days after the end of a reference month by which a publisher's figures are expected."""
+
+    source: str
+    days: int
+    basis: str
+
+
+#: Expected release lag per source, used by ``trade-imbalance status`` to flag stale data.
+RELEASE_LAGS: dict[str, ReleaseLag] = {
+    lag.source: lag
+    for lag in (
+        ReleaseLag("gacc", 10, "GACC releases around the 7th–10th of the next month (sources.md §5)"),
+        ReleaseLag("census", 37, "FT-900 about 35 days after month end, plus 2 (sources.md §2)"),
+        ReleaseLag("imf", 100, "IMF IMTS monthly data lag about a quarter (sources.md §3)"),
+        ReleaseLag("eurostat", 50, "assumed: Eurostat's release timing is unverified (sources.md §4)"),
+        ReleaseLag("comtrade", 180, "assumed: UN Comtrade has no fixed calendar (sources.md §1)"),
+        ReleaseLag("ecb", 5, "assumed: monthly averages of daily ECB rates exist once the month ends"),
+    )
+}
+
+
+def expected_latest_month(source: str, today: date) -> date | None:
+    """The latest reference month (first day) whose figures ``source`` should have released.
+
+    That is the latest month M whose last day plus the source's release lag is on or before
+    ``today``; None for a source without a documented lag.
+    """
+    lag = RELEASE_LAGS.get(source)
+    if lag is None:
+        return None
+    month = date(today.year, today.month, 1)
+    while add_months(month, 1) - timedelta(days=1) + timedelta(days=lag.days) > today:
+        month = add_months(month, -1)
+    return month
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """One cron schedule of a deployment, in an explicit IANA time zone."""
+
+    slug: str
+    cron: str
+    timezone: str
+    description: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def to_prefect(self) -> Schedule:
+        """This schedule as a Prefect :class:`~prefect.schedules.Schedule` (for ``serve``)."""
+        from prefect.schedules import Cron
+
+        return Cron(self.cron, timezone=self.timezone, parameters=dict(self.parameters), slug=self.slug)
+
+
+#: Schedules of the ``monthly-refresh`` deployment (see the module docstring for the reasons).
+MONTHLY_REFRESH_SCHEDULES: tuple[ScheduleSpec, ...] = (
+    ScheduleSpec(
+        slug="after-china-customs",
+        cron="0 6 12 * *",
+        timezone="Asia/Shanghai",
+        description="Every source, two days after China customs' usual release days (7th–10th).",
+    ),
+    ScheduleSpec(
+        slug="after-us-census",
+        cron="0 9 9 * *",
+        timezone="America/New_York",
+        description="US Census only, after the FT-900 release (about 35 days after month end).",
+        parameters={"sources": ["census"]},
+    ),
+)
+
+#: Deployment names, shared by ``prefect.yaml`` and ``trade-imbalance serve``.
+MONTHLY_REFRESH_DEPLOYMENT = "monthly-refresh"
+REBUILD_DEPLOYMENT = "rebuild"
+#: Parameters of the ``rebuild`` deployment: no network, rebuild from the raw archive.
+REBUILD_PARAMETERS: dict[str, Any] = {"offline": True, "force": True}
+#: Runs of one deployment at a time (later ones queue); the file lock guards across deployments.
+CONCURRENCY_LIMIT = 1
+#: The process work pool named in ``prefect.yaml``.
+WORK_POOL = "trade-imbalance"
