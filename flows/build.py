@@ -57,22 +57,37 @@ def accepted_data_entries(archive: Archive) -> list[ManifestEntry]:
     ]
 
 
+def effective_entries(archive: Archive) -> list[ManifestEntry]:
+    """:func:`accepted_data_entries` without identical re-fetches: an entry whose body equals the
+    one last accepted for the same request changes nothing and is dropped."""
+    latest: dict[str, str] = {}
+    kept = []
+    for entry in accepted_data_entries(archive):
+        key = entry.request.key()
+        if latest.get(key) != entry.sha256:
+            latest[key] = entry.sha256
+            kept.append(entry)
+    return kept
+
+
 def fingerprint(
     archive: Archive, sql_dir: Path = SQL_DIR, parameters: ModelParameters | None = None
 ) -> str:
-    """A hash of what the warehouse is a function of: accepted payloads, SQL models, parameters."""
+    """A hash of what the warehouse is a function of: the accepted payloads, the SQL models, the
+    parameters and the pipeline's own code (a parser fix must trigger a rebuild)."""
     digest = hashlib.sha256()
     digest.update((parameters or ModelParameters()).model_dump_json().encode())
-    latest: dict[str, str] = {}
-    for entry in accepted_data_entries(archive):
-        key = entry.request.key()
-        if latest.get(key) == entry.sha256:
-            continue  # an identical re-fetch changes nothing
-        latest[key] = entry.sha256
+    for entry in effective_entries(archive):
         digest.update(entry.sha256.encode())
-        digest.update(key.encode())
-    for path in sorted(sql_dir.rglob("*.sql")):
-        digest.update(str(path.relative_to(sql_dir)).encode())
+        digest.update(entry.request.key().encode())
+    code_dir = Path(__file__).resolve().parent
+    files = [
+        *sorted(sql_dir.rglob("*.sql")),
+        *sorted(code_dir.rglob("*.py")),
+        *sorted(code_dir.rglob("*.csv")),
+    ]
+    for path in files:
+        digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -104,7 +119,7 @@ def load_archive(
     first_seen: dict[str, object] = {}
     for entry in entries:
         first_seen.setdefault(entry.sha256, entry.fetched_at)
-    data = accepted_data_entries(archive)
+    data = effective_entries(archive)
     con = connect_new(path)
     try:
         create_raw_tables(con)
