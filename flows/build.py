@@ -140,11 +140,18 @@ def load_archive(
                     raise BuildError(f"archive object missing for {entry.url}: {exc}") from exc
             frame = frames[cache_key]
             loader = load_fx_rates if target_of(module) == "fx_rates" else load_observations
-            rows = loader(con, frame, entry.sha256, first_seen[entry.sha256])
-            stats.rows_by_source[entry.source] = stats.rows_by_source.get(entry.source, 0) + rows
+            # Per-payload counts overlap (upserts), so rows per source are counted after the loop.
+            loader(con, frame, entry.sha256, first_seen[entry.sha256])
             stats.payloads_by_source[entry.source] = (
                 stats.payloads_by_source.get(entry.source, 0) + 1
             )
+        stats.rows_by_source = dict(
+            con.execute(
+                """SELECT source, count(*) FROM raw.observations GROUP BY source
+                   UNION ALL SELECT source, count(*) FROM raw.fx_rates GROUP BY source
+                   ORDER BY 1"""
+            ).fetchall()
+        )
         write_parameters(con, parameters)
         write_partner_codes(con)
         write_build_info(con, stats.fingerprint, parameters)

@@ -12,6 +12,7 @@ nothing was done).
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import date
 from pathlib import Path
@@ -66,7 +67,7 @@ def _codes(values: list[str] | None, default: tuple[str, ...], enum_name: str, o
     if unknown:
         raise typer.BadParameter(
             f"unknown code(s) {', '.join(unknown)}: use ISO 3166-1 alpha-3 (e.g. CHN, USA), "
-            "EU27_2020" + (" or WLD" if enum_name == "Partner" else ""),
+            "EU27_2020" + (", EA20" if enum_name == "Reporter" else " or WLD"),
             param_hint=option,
         )
     return codes
@@ -95,6 +96,8 @@ def _quiet_prefect(verbose: bool) -> None:
     Must run before Prefect is imported (its logging is configured on import).
     """
     os.environ["PREFECT_LOGGING_LEVEL"] = "INFO" if verbose else "ERROR"
+    # urllib3 logs every retry as a warning; the per-source summary line already says what failed.
+    logging.getLogger("urllib3").setLevel(logging.DEBUG if verbose else logging.ERROR)
 
 
 class _Progress:

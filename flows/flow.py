@@ -47,8 +47,10 @@ Source = StrEnum("Source", {name.upper(): name for name in SOURCE_NAMES})
 Source.__doc__ = "A publisher key."
 
 _ISO3 = sorted(country.alpha_3 for country in pycountry.countries)
-Reporter = StrEnum("Reporter", {code: code for code in [*_ISO3, "EU27_2020"]})
-Reporter.__doc__ = "A reporter: ISO 3166-1 alpha-3 country code, or EU27_2020 (European Union)."
+Reporter = StrEnum("Reporter", {code: code for code in [*_ISO3, "EU27_2020", "EA20"]})
+Reporter.__doc__ = (
+    "A reporter: ISO 3166-1 alpha-3 country code, EU27_2020 (European Union) or EA20 (euro area)."
+)
 Partner = StrEnum("Partner", {code: code for code in ["WLD", *_ISO3, "EU27_2020"]})
 Partner.__doc__ = "A partner: WLD (world), an ISO 3166-1 alpha-3 country code, or EU27_2020."
 
@@ -102,7 +104,7 @@ def fetch_task(name: str, scope: RunScope) -> SourceOutcome:
 
 @task(name="load")
 def load_task(path: Path, parameters: ModelParameters) -> dict[str, int]:
-    """Replay the archive into a new warehouse file; returns rows loaded per source."""
+    """Replay the archive into a new warehouse file; returns its rows per source."""
     settings = get_settings()
     log = _logger()
 
@@ -152,7 +154,8 @@ def monthly_refresh(
 
     Args:
         sources: Publishers to refresh (ecb = ECB exchange rates for USD conversion).
-        reporters: Reporters, ISO 3166-1 alpha-3 (EU27_2020 for the European Union).
+        reporters: Reporters, ISO 3166-1 alpha-3 (EU27_2020 for the European Union, EA20 for the
+            euro area).
         partners: Partners asked for where a publisher needs an explicit list (WLD = world).
         period_start: First month of the window, e.g. 2025-01-01 (default: 23 months before
             period_end).

@@ -69,7 +69,7 @@ class RunResult:
             out.append(f"nothing new: {self.database} already reflects the archive")
         elif self.published:
             loaded = ", ".join(f"{s} {n}" for s, n in sorted(self.rows_by_source.items())) or "none"
-            out.append(f"published {self.database} (rows loaded: {loaded})")
+            out.append(f"published {self.database} (rows per source: {loaded})")
         if self.status == "partial":
             out.append(
                 "PARTIAL: some requests failed or publishers were unreachable (see above); "

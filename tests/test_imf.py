@@ -348,3 +348,9 @@ def test_staging_model_selects_imf_rows_with_raw_columns(imts_bytes: bytes):
     }
     assert values[("WLD", 2023)] == 2019551635133.0  # the real OBS_VALUE, unscaled
     assert values[("EU27_2020", 2024)] == 371064529410.0
+
+
+def test_plan_leaves_out_aggregates_imts_does_not_publish():
+    (request,) = imf.plan(_ctx(reporters=("USA", "EA20"), partners=("EA20", "CHN")))
+    assert "EA20" not in request.url and "USA." in request.url and "G001+CHN" in request.url
+    assert imf.plan(_ctx(reporters=("EA20",))) == []

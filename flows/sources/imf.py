@@ -77,7 +77,7 @@ from decimal import Decimal, InvalidOperation
 import polars as pl
 from lxml import etree
 
-from flows.reference import UnknownCodeError, is_country
+from flows.reference import AGGREGATES, UnknownCodeError, is_country
 from flows.schema import OBSERVATION_SCHEMA, WORLD, add_months, conform
 from flows.sources.base import FetchRequest, PlanContext, parse_error, xml_root
 
@@ -149,6 +149,13 @@ def _imf_area(code: str) -> str:
     raise UnknownCodeError(NAME, code, kind="area")
 
 
+def _published(code: str) -> bool:
+    """False for another publisher's named aggregate that IMTS has no area for (``EA20``):
+    skipped from the request rather than failing it. Unknown codes still raise in
+    :func:`_imf_area`."""
+    return not (code in AGGREGATES and code not in {h for h, _ in AREA_OVERRIDES.values()})
+
+
 def _last_day(month_start: date) -> date:
     return date.fromordinal(add_months(month_start, 1).toordinal() - 1)
 
@@ -164,7 +171,8 @@ def plan(ctx: PlanContext) -> list[FetchRequest]:
     ``ctx.options["imf_frequency"]`` (``"M"`` by default, or ``"A"``). ``meta`` records the
     frequency, indicators and counterparts.
 
-    Raises :class:`ValueError` for no reporters or an unsupported frequency, and
+    Named aggregates of other publishers that IMTS has no area for (``EA20``) are left out of
+    the request. Raises :class:`ValueError` for no reporters or an unsupported frequency, and
     :class:`UnknownCodeError` for a code that is neither ISO3 nor a known area.
     """
     frequency = str(ctx.options.get("imf_frequency", "M")).upper()
@@ -172,8 +180,12 @@ def plan(ctx: PlanContext) -> list[FetchRequest]:
         raise ValueError(f"{NAME}: imf_frequency must be one of {FREQUENCIES}, got {frequency!r}")
     if not ctx.reporters:
         raise ValueError(f"{NAME}: plan needs at least one reporter (ISO3)")
-    reporters = list(dict.fromkeys(_imf_area(r) for r in ctx.reporters))
-    counterparts = list(dict.fromkeys(["G001", *(_imf_area(p) for p in ctx.partners)]))
+    reporters = list(dict.fromkeys(_imf_area(r) for r in ctx.reporters if _published(r)))
+    if not reporters:
+        return []
+    counterparts = list(
+        dict.fromkeys(["G001", *(_imf_area(p) for p in ctx.partners if _published(p))])
+    )
     indicators = list(INDICATORS)
     key = ".".join(["+".join(reporters), "+".join(indicators), "+".join(counterparts), frequency])
     start = ctx.period_start.replace(day=1)
