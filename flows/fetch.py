@@ -17,10 +17,11 @@ from flows.http import HttpClient
 from flows.schema import add_months
 from flows.scope import RunScope
 from flows.settings import Settings
-from flows.sources import get_source
+from flows.sources import get_source, target_of
 from flows.sources.base import (
     Fetched,
     FetchRequest,
+    ParseError,
     PlanContext,
     PublisherUnreachable,
     SourceError,
@@ -60,14 +61,50 @@ class SourceOutcome:
 
 
 def parse_payload(module, fetched: Fetched) -> pl.DataFrame:
-    """Parse a data payload with its source module, turning any failure into SourceError."""
+    """Parse a data payload with its source module, turning any failure into SourceError.
+
+    Observations must also answer the request that fetched them (:func:`check_answers_request`).
+    """
     request = fetched.request
     try:
-        return module.parse(fetched.body, request)
+        frame = module.parse(fetched.body, request)
     except SourceError:
         raise
     except Exception as exc:  # noqa: BLE001 - every parser failure is a rejected payload
         raise SourceError(request.source, request.describe(), f"{type(exc).__name__}: {exc}") from exc
+    if target_of(module) == "observations":
+        check_answers_request(frame, request)
+    return frame
+
+
+def check_answers_request(frame: pl.DataFrame, request: FetchRequest) -> None:
+    """Reject observations of another reporter or outside the requested months.
+
+    When the request names a reporter, every row must be that reporter's; when it names a period
+    window, every row's ``period_end`` must fall inside it (a year-to-date or combined row starts
+    earlier but ends inside). Raises :class:`ParseError`.
+    """
+    if frame.is_empty():
+        return
+    if request.reporter is not None:
+        others = sorted(set(frame.get_column("reporter").unique().to_list()) - {request.reporter})
+        if others:
+            raise ParseError(
+                request.source, request.describe(),
+                f"payload reports {others}, the request was for reporter {request.reporter}",
+            )
+    if request.period_start is not None and request.period_end is not None:
+        outside = frame.filter(
+            (pl.col("period_end") < request.period_start) | (pl.col("period_end") > request.period_end)
+        )
+        if outside.height:
+            first = outside.row(0, named=True)
+            raise ParseError(
+                request.source, request.describe(),
+                f"{outside.height} rows fall outside the requested months "
+                f"{request.period_start:%Y-%m}..{request.period_end:%Y-%m}, e.g. "
+                f"{first['period_start']:%Y-%m}..{first['period_end']:%Y-%m}",
+            )
 
 
 def fetch_source(
