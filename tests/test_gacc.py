@@ -539,3 +539,26 @@ def test_parse_partner_header_spanning_two_rows(mar2026):
     frame = gacc.parse(body, _request())
     assert frame.height == 120
     assert _one(frame, "USA", "X", "month")["value"] == 204_500_000_000  # 2,045.0
+
+
+def test_page_cut_short_is_rejected(real_data):
+    page = _real(real_data, MAR_2026)
+    cut = page[: page.index(b"Japan") + 400]  # a transfer cut off inside the table
+    with pytest.raises(ParseError, match="truncated"):
+        gacc.parse(cut, _request())
+
+
+def test_index_cut_short_before_table_4_is_an_error(real_data):
+    seed = _real(real_data, "gacc_html/seed_2026.html")
+    cut = seed[: seed.index(b"(4)")]
+
+    def fetch(request):
+        return Fetched(request, cut, 200, "text/html")
+
+    ctx = PlanContext(
+        settings=Settings(gacc_base_url=MIRROR), reporters=("CHN",), partners=(),
+        period_start=date(2026, 1, 1), period_end=date(2026, 3, 1), fetch=fetch,
+        options={"gacc_current_year": 2026},
+    )
+    with pytest.raises(ParseError, match=r"does not list table \(4\)"):
+        gacc.plan(ctx)

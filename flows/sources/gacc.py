@@ -263,9 +263,14 @@ def plan(ctx: PlanContext) -> list[FetchRequest]:
             role="index",
             meta={"year": year},
         )
+        body = ctx.fetch(index).body
+        if not _BY_COUNTRY.search(BeautifulSoup(body, "lxml").get_text(" ")):
+            # Every year's index lists table (4), published or not: a page without it is cut
+            # short or not the index at all — never "nothing new".
+            raise parse_error(index, "the index page does not list table (4) by Country/Region")
         links = [
             link
-            for link in parse_index(ctx.fetch(index).body, index)
+            for link in parse_index(body, index)
             if link.section == SECTION and link.currency in CURRENCIES and link.year == year
         ]
         for link in links:
@@ -336,6 +341,12 @@ def parse(body: bytes, request: FetchRequest) -> pl.DataFrame:
             raise parse_error(request, f"image-only page ({', '.join(images)}), no table")
         raise parse_error(request, "no table on the page")
     grid = _grid(table.find_all("tr"))
+    if b"</table>" not in body.lower() or not any(
+        row and row[0].lower().startswith("note") for row in grid
+    ):
+        # Every table (4) ends with its "Note:" row and a closing tag: a page cut short would
+        # otherwise load as fewer partners.
+        raise parse_error(request, "table is truncated: no closing 'Note:' row or </table>")
     title = _page_title(soup, grid)
     _check_title(title, request)
     unit_at, currency, factor = _unit(grid, title, request)
