@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -51,8 +52,10 @@ app = typer.Typer(
 def _month(text: str | None, option: str) -> date | None:
     if text is None:
         return None
+    if not re.fullmatch(r"(19|20)\d\d-\d\d", text.strip()):
+        raise typer.BadParameter(f"{text!r} is not a month like 2025-03", param_hint=option)
+    year, month = text.strip().split("-")
     try:
-        year, month = text.split("-")
         return date(int(year), int(month), 1)
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not a month like 2025-03", param_hint=option) from None

@@ -67,6 +67,7 @@ def test_each_command_explains_itself(command, phrases):
     [
         (["--from", "2025-13"], "'2025-13' is not a month like 2025-03"),
         (["--from", "March"], "'March' is not a month like 2025-03"),
+        (["--from", "25-01"], "'25-01' is not a month like 2025-03"),
         (["--from", "2025-05", "--to", "2025-01"], "2025-05 is after --to 2025-01"),
         (["--reporter", "XXX"], "unknown code(s) XXX"),
         (["--partner", "ZZZ"], "unknown code(s) ZZZ"),
