@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 from pyrate_limiter import Limiter, Rate
 from requests_ratelimiter import HostBucketFactory, LimiterAdapter
+from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
 from flows.settings import Settings
@@ -58,7 +59,11 @@ def redact_url(url: str) -> str:
 
 
 class _RetryAfterCapped(Retry):
-    """urllib3 Retry that refuses to sleep longer than ``max_retry_after`` seconds."""
+    """urllib3 Retry that gives up when the publisher asks to wait longer than ``max_retry_after``.
+
+    A ``Retry-After`` beyond the limit (a daily quota exhausted, say) ends the request at once with
+    :class:`urllib3.exceptions.MaxRetryError` (reason names the wait) instead of sleeping for it.
+    """
 
     max_retry_after: float = 120.0
 
@@ -67,11 +72,19 @@ class _RetryAfterCapped(Retry):
         retry.max_retry_after = self.max_retry_after
         return retry
 
-    def get_retry_after(self, response):  # noqa: D401 - urllib3 hook
-        value = super().get_retry_after(response)
-        if value is not None and value > self.max_retry_after:
-            return self.max_retry_after
-        return value
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if response is not None and response.status in RETRY_STATUSES:
+            wait = super().get_retry_after(response)
+            if wait is not None and wait > self.max_retry_after:
+                raise MaxRetryError(
+                    _pool,
+                    url,
+                    ResponseError(
+                        f"HTTP {response.status} with Retry-After {wait:g} s, longer than "
+                        f"max_retry_after {self.max_retry_after:g} s"
+                    ),
+                )
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 class _SpacedLimiterAdapter(LimiterAdapter):
@@ -175,6 +188,16 @@ class HttpClient:
                 what,
                 f"HTTP {response.status_code} (access denied: missing or invalid key?): "
                 f"{_snippet(body)}",
+            )
+        retry_after = response.headers.get("Retry-After")
+        if response.status_code in (429, 503) and retry_after:
+            # Retries used up, or the publisher asked for a longer wait than max_retry_after
+            # (a daily quota, say): stop asking it for the rest of this run.
+            raise PublisherUnreachable(
+                self.source,
+                what,
+                f"HTTP {response.status_code}: publisher asks to wait (Retry-After {retry_after} s, "
+                f"max_retry_after {self.settings.max_retry_after:g} s); try again later",
             )
         if response.status_code != 200:
             raise FetchError(self.source, what, f"HTTP {response.status_code}: {_snippet(body)}")

@@ -67,7 +67,9 @@ class Settings(BaseSettings):
         default=1.0, description="Exponential back-off base in seconds (1, 2, 4, ... between tries)."
     )
     max_retry_after: float = Field(
-        default=120.0, description="Longest Retry-After (seconds) honoured before giving up."
+        default=120.0,
+        description="Longest Retry-After (seconds) honoured; a publisher asking for a longer "
+        "wait stops that source for the run.",
     )
     requests_per_minute: float = Field(
         default=30.0, description="Per-host request rate limit (UN Comtrade asks for about 10/min)."

@@ -84,23 +84,20 @@ def test_429_retry_after_is_honoured(httpserver: HTTPServer, make_client) -> Non
     httpserver.check_assertions()
 
 
-def test_retry_after_longer_than_max_retry_after_is_capped(
+def test_retry_after_longer_than_max_retry_after_stops_the_source(
     httpserver: HTTPServer, make_client
 ) -> None:
     httpserver.expect_ordered_request("/data").respond_with_data(
-        "made-up: too many requests", status=429, headers={"Retry-After": "3"}
+        "made-up: daily quota used up", status=429, headers={"Retry-After": "3600"}
     )
-    httpserver.expect_ordered_request("/data").respond_with_data(
-        MADE_UP_JSON, content_type="application/json"
-    )
-    client = make_client(fast_settings(max_retry_after=0.2))
+    client = make_client(fast_settings(max_retry_after=5))
 
     started = time.monotonic()
-    fetched = client.get(json_request(httpserver.url_for("/data")))
-
-    assert fetched.status == 200
-    assert time.monotonic() - started < 1.5  # slept 0.2 s, not the 3 s asked for
-    httpserver.check_assertions()
+    expected = r"testsrc: GET .*HTTP 429: publisher asks to wait \(Retry-After 3600 s"
+    with pytest.raises(PublisherUnreachable, match=expected):
+        client.get(json_request(httpserver.url_for("/data")))
+    assert time.monotonic() - started < 1.5  # neither slept 3600 s nor 5 s
+    assert len(httpserver.log) == 1
 
 
 def test_5xx_responses_are_retried_until_200(httpserver: HTTPServer, make_client) -> None:
