@@ -214,6 +214,7 @@ def main() -> None:  # pragma: no cover - manual use
     print("Point the pipeline at this server:")
     for source in ("gacc", "comtrade", "imf", "census", "eurostat", "ecb"):
         print(f"  export TRADE_IMBALANCE_{source.upper()}_BASE_URL={base}/{source}")
+    print("  export TRADE_IMBALANCE_REQUESTS_PER_MINUTE=6000")
     run_simple(args.host, args.port, RecordedPublishers(args.real).wsgi, threaded=True)
 
 
