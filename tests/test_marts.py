@@ -989,3 +989,18 @@ def test_two_valuations_of_one_flow_use_the_headline_one():
     assert one(con, """SELECT imports, imports_valuation FROM marts.bilateral_balance_monthly
                        WHERE source = 'census'""") == {"imports": 400.0, "imports_valuation": "CUSTOMS"}
     assert one(con, "SELECT count(*) AS n FROM raw.observations WHERE flow = 'M'") == {"n": 2}
+
+
+def test_a_hundredfold_revision_is_reported_as_a_warning():
+    # made-up figures: the same observation first loaded as 2,229.7 bn, then as 22.297 bn
+    con = warehouse()
+    load(con, [observation(source="gacc", start=month(2026, 3), value=2_229_700_000_000,
+                           currency="CNY")], sha="a" * 64, fetched_at=datetime(2026, 4, 8))
+    load(con, [observation(source="gacc", start=month(2026, 3), value=22_297_000_000,
+                           currency="CNY")], sha="b" * 64, fetched_at=datetime(2026, 4, 9))
+    warnings: list[str] = []
+    results = build(con, warnings=warnings)
+    assert results["large_revisions"] == 1
+    assert any("large_revisions" in w for w in warnings)
+    (row,) = data_test_rows(con, "large_revisions")
+    assert (row["first_value"], row["latest_value"]) == (2_229_700_000_000, 22_297_000_000)
