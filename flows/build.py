@@ -18,6 +18,7 @@ import duckdb
 import polars as pl
 
 from flows.archive import Archive, ManifestEntry
+from flows.detail import attach_detail
 from flows.fetch import parse_payload
 from flows.models import SQL_DIR, run_data_tests, run_models
 from flows.parameters import ModelParameters, write_parameters
@@ -166,6 +167,9 @@ def build_models(path: Path, *, sql_dir: Path = SQL_DIR) -> list[str]:
     con = duckdb.connect(str(path))
     try:
         built = run_models(con, sql_dir)
+        # HS-level detail stays in its immutable Parquet partitions (flows.detail); the view
+        # staging.comtrade_detail reads them in place, nothing is copied into the file.
+        built.append(attach_detail(con, path.parent))
         con.execute("CHECKPOINT")
         return built
     finally:
