@@ -178,6 +178,19 @@ class RecordedPublishers:
         return _bytes(path.read_bytes(), content_type)
 
 
+def point_publishers_at(httpserver, handler, monkeypatch) -> None:
+    """Route every request of a pytest-httpserver to ``handler`` and point all six publishers'
+    base URLs at it (fast retries, no throttling); clears the cached settings."""
+    from flows.settings import get_settings
+
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(handler)
+    for source in ("gacc", "comtrade", "imf", "census", "eurostat", "ecb"):
+        monkeypatch.setenv(f"TRADE_IMBALANCE_{source.upper()}_BASE_URL", httpserver.url_for(f"/{source}"))
+    monkeypatch.setenv("TRADE_IMBALANCE_REQUESTS_PER_MINUTE", "60000")
+    monkeypatch.setenv("TRADE_IMBALANCE_BACKOFF_FACTOR", "0.01")
+    get_settings.cache_clear()
+
+
 def _month_range(start: str, end: str) -> list[str]:
     """``YYYY-MM`` months from ``start`` to ``end`` inclusive (empty on bad input)."""
     try:

@@ -22,7 +22,7 @@ import pytest
 
 from flows.flow import Source, monthly_refresh
 from flows.settings import get_settings
-from tests.recorded_server import RecordedPublishers
+from tests.recorded_server import RecordedPublishers, point_publishers_at
 
 pytestmark = pytest.mark.flow
 
@@ -33,12 +33,7 @@ SOURCES = ("gacc", "comtrade", "imf", "census", "eurostat", "ecb")
 def recorded(httpserver, real_data, monkeypatch):
     """Every publisher's base URL pointed at a loopback server of recorded payloads."""
     handler = RecordedPublishers(real_data)
-    httpserver.expect_request(__import__("re").compile(".*")).respond_with_handler(handler)
-    for source in SOURCES:
-        monkeypatch.setenv(f"TRADE_IMBALANCE_{source.upper()}_BASE_URL", httpserver.url_for(f"/{source}"))
-    monkeypatch.setenv("TRADE_IMBALANCE_REQUESTS_PER_MINUTE", "60000")
-    monkeypatch.setenv("TRADE_IMBALANCE_BACKOFF_FACTOR", "0.01")
-    get_settings.cache_clear()
+    point_publishers_at(httpserver, handler, monkeypatch)
     yield handler
     get_settings.cache_clear()
 

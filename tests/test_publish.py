@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -41,10 +40,9 @@ from flows.publish import (
 )
 from flows.scope import RunScope
 from flows.settings import get_settings
-from tests.recorded_server import RecordedPublishers
+from tests.recorded_server import RecordedPublishers, point_publishers_at
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ("gacc", "comtrade", "imf", "census", "eurostat", "ecb")
 #: Made-up garbage a broken publisher might send with HTTP 200.
 GARBAGE = b"\x00\x01 this is not JSON {{{"
 COMTRADE_2010 = dict(
@@ -68,12 +66,7 @@ class _PublishersWithGarbage(RecordedPublishers):
 @pytest.fixture
 def recorded(httpserver, real_data, monkeypatch):
     """Every publisher's base URL pointed at a loopback server of recorded payloads."""
-    httpserver.expect_request(re.compile(".*")).respond_with_handler(_PublishersWithGarbage(real_data))
-    for source in SOURCES:
-        monkeypatch.setenv(f"TRADE_IMBALANCE_{source.upper()}_BASE_URL", httpserver.url_for(f"/{source}"))
-    monkeypatch.setenv("TRADE_IMBALANCE_REQUESTS_PER_MINUTE", "60000")
-    monkeypatch.setenv("TRADE_IMBALANCE_BACKOFF_FACTOR", "0.01")
-    get_settings.cache_clear()
+    point_publishers_at(httpserver, _PublishersWithGarbage(real_data), monkeypatch)
     yield httpserver
     get_settings.cache_clear()
 
