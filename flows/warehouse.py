@@ -26,6 +26,8 @@ same payload twice changes nothing.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import duckdb
@@ -124,9 +126,7 @@ def load_observations(
         pl.lit(fetched_at.replace(tzinfo=None)).cast(pl.Datetime("us")).alias("fetched_at"),
     )
     on = " AND ".join(f"o.{c} = b.{c}" for c in OBSERVATION_KEY)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.register("batch", batch.to_arrow())
+    with _batch_transaction(con, batch):
         con.execute(f"DELETE FROM raw.observations o USING batch b WHERE {on}")
         con.execute("INSERT INTO raw.observations SELECT * FROM batch")
         con.execute(
@@ -139,11 +139,6 @@ def load_observations(
             "INSERT INTO meta.load_log VALUES (?, ?, 'observations', ?, ?, ?)",
             [batch["source"][0], sha256, batch.height, partitions, fetched_at.replace(tzinfo=None)],
         )
-        con.unregister("batch")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return batch.height
 
 
@@ -157,9 +152,7 @@ def load_fx_rates(
         pl.col("vintage").fill_null(pl.lit(fetched_at.date())),
         pl.lit(sha256).alias("payload_sha256"),
     )
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.register("batch", batch.to_arrow())
+    with _batch_transaction(con, batch):
         con.execute(
             """DELETE FROM raw.fx_rates o USING batch b WHERE o.currency = b.currency
             AND o.base = b.base AND o.period_start = b.period_start"""
@@ -170,9 +163,18 @@ def load_fx_rates(
             [batch["source"][0], sha256, batch.height, batch["currency"].n_unique(),
              fetched_at.replace(tzinfo=None)],
         )
+    return batch.height
+
+
+@contextmanager
+def _batch_transaction(con: duckdb.DuckDBPyConnection, batch: pl.DataFrame) -> Iterator[None]:
+    """One transaction with ``batch`` registered as the view ``batch``; rolled back on error."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register("batch", batch.to_arrow())
+        yield
         con.unregister("batch")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
-    return batch.height
