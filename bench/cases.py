@@ -168,24 +168,36 @@ def synthetic_observations(rows: int) -> pl.LazyFrame:
 
 
 def case_marts_setup(database: str, rows: int, scratch: str) -> dict:
+    started = time.perf_counter()
+    count = _load_observations(
+        synthetic_observations(rows), Path(scratch) / "observations.parquet", database,
+        memory_limit=MEMORY_LIMIT,
+    )
+    return {"seconds": time.perf_counter() - started, "rows": count}
+
+
+def _load_observations(
+    frame: pl.LazyFrame, parquet: Path, database: str, memory_limit: str | None = None
+) -> int:
+    """A new warehouse at ``database`` whose raw.observations and raw.observation_history hold
+    ``frame`` (via a scratch Parquet file); returns the row count."""
     from flows.build import connect_new
     from flows.parameters import ModelParameters, write_parameters
     from flows.warehouse import create_raw_tables
 
-    started = time.perf_counter()
-    parquet = Path(scratch) / "observations.parquet"
-    synthetic_observations(rows).sink_parquet(parquet)
+    frame.sink_parquet(parquet)
     con = connect_new(Path(database))
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
     create_raw_tables(con)
     write_parameters(con, ModelParameters())
     for table in ("raw.observations", "raw.observation_history"):
         con.execute(f"INSERT INTO {table} SELECT * FROM read_parquet(?)", [str(parquet)])
     con.execute("CHECKPOINT")
-    count = con.execute("SELECT count(*) FROM raw.observations").fetchone()[0]
+    count = con.execute("SELECT count(*) FROM raw.observations").fetchall()[0][0]
     con.close()
     parquet.unlink()
-    return {"seconds": time.perf_counter() - started, "rows": count}
+    return count
 
 
 class _TimedConnection:
@@ -249,22 +261,11 @@ ORDER BY value DESC
 def case_marts_totals(database: str, rows: int, scratch: str) -> dict:
     """Setup for the as-built layout: only the TOTAL rows of the synthetic observations go to
     ``raw.observations`` (headline marts need totals only; detail stays in Parquet)."""
-    from flows.build import connect_new
-    from flows.parameters import ModelParameters, write_parameters
-    from flows.warehouse import create_raw_tables
-
     started = time.perf_counter()
-    parquet = Path(scratch) / "totals.parquet"
-    synthetic_observations(rows).filter(pl.col("commodity") == "TOTAL").sink_parquet(parquet)
-    con = connect_new(Path(database))
-    create_raw_tables(con)
-    write_parameters(con, ModelParameters())
-    for table in ("raw.observations", "raw.observation_history"):
-        con.execute(f"INSERT INTO {table} SELECT * FROM read_parquet(?)", [str(parquet)])
-    con.execute("CHECKPOINT")
-    count = con.execute("SELECT count(*) FROM raw.observations").fetchone()[0]
-    con.close()
-    parquet.unlink()
+    count = _load_observations(
+        synthetic_observations(rows).filter(pl.col("commodity") == "TOTAL"),
+        Path(scratch) / "totals.parquet", database,
+    )
     return {"seconds": time.perf_counter() - started, "rows": count}
 
 

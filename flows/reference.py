@@ -84,18 +84,6 @@ def iso3_from_iso2(source: str, code: str) -> str:
     return country.alpha_3
 
 
-def iso3_from_numeric(source: str, code: str | int) -> str:
-    """ISO3 for an ISO 3166-1 numeric / UN M49 country code (``"156"`` → ``CHN``).
-
-    Raises :class:`UnknownCodeError`.
-    """
-    text = f"{int(code):03d}"
-    country = pycountry.countries.get(numeric=text)
-    if country is None:
-        raise UnknownCodeError(source, str(code))
-    return country.alpha_3
-
-
 def partner_kind(code: str) -> str:
     """``world``, ``country`` or ``aggregate`` for a harmonised partner code.
 
