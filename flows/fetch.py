@@ -21,9 +21,11 @@ from flows.sources import get_source, target_of
 from flows.sources.base import (
     Fetched,
     FetchRequest,
+    NotYetReleased,
     ParseError,
     PlanContext,
     PublisherUnreachable,
+    RequestRefused,
     SourceError,
 )
 
@@ -42,10 +44,16 @@ class SourceOutcome:
     rows_parsed: int = 0
     errors: list[str] = field(default_factory=list)
     unreachable: str | None = None
+    #: Periods the publisher has not released yet, as the release calendar expects (not errors).
+    not_released: list[str] = field(default_factory=list)
+    #: Corrections the run made to follow the publisher (e.g. a partner the dataset lacks).
+    warnings: list[str] = field(default_factory=list)
+    #: Payloads archived but not loaded because they failed a check: ``<sha12>: <reason>``.
+    quarantined: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.errors and self.unreachable is None
+        return not self.errors and self.unreachable is None and not self.quarantined
 
     def line(self) -> str:
         """One line for the console and the run report."""
@@ -55,8 +63,14 @@ class SourceOutcome:
             f"{self.source}: {self.planned} requests, {self.fetched} fetched, {self.reused} "
             f"reused from archive, {self.new_payloads} new payloads, {self.rows_parsed} rows parsed"
         )
+        if self.not_released:
+            text += f"; not yet released: {', '.join(sorted(set(self.not_released)))}"
+        if self.quarantined:
+            text += f"; {len(self.quarantined)} quarantined (first: {self.quarantined[0]})"
         if self.errors:
             text += f"; {len(self.errors)} failed (first: {self.errors[0]})"
+        if self.warnings:
+            text += f"; warning: {'; '.join(self.warnings[:3])}"
         return text
 
 
@@ -123,10 +137,11 @@ def fetch_source(
     """
     outcome = SourceOutcome(name)
     module = get_source(name)
-    headers = module.headers(settings) if hasattr(module, "headers") else {}
-    secret_params = module.secret_params(settings) if hasattr(module, "secret_params") else {}
-    client = HttpClient(settings, name, headers, secret_params)
+    client = client_for(module, settings)
     known = archive.latest_by_key()
+    quarantined_before = {
+        e.sha256: e for e in archive.entries() if e.source == name and e.parse_error is not None
+    }
     known_shas = {entry.sha256 for entry in known.values()}
     cutoff = add_months(scope.period_end, -settings.revision_window_months)
 
@@ -165,16 +180,20 @@ def fetch_source(
                 and not scope.force
                 and request.period_end is not None
                 and request.period_end < cutoff
+                and not _stale(module, request, previous.fetched_at, settings)
             )
             if reusable:
                 outcome.reused += 1
                 continue
             progress(f"{name}: fetching {number}/{len(requests)} {request.describe()}")
             try:
-                fetched = client.get(request)
+                fetched = _get(client, module, request, outcome)
             except PublisherUnreachable as exc:
                 outcome.unreachable = str(exc)
                 break
+            except NotYetReleased as exc:
+                outcome.not_released.append(_period_label(exc, request))
+                continue
             except SourceError as exc:
                 outcome.errors.append(str(exc))
                 continue
@@ -182,13 +201,73 @@ def fetch_source(
             error = None
             try:
                 outcome.rows_parsed += parse_payload(module, fetched).height
+            except NotYetReleased as exc:
+                outcome.not_released.append(_period_label(exc, request))
+                continue
             except SourceError as exc:
                 error = str(exc)
-                outcome.errors.append(error)
             entry = archive.store(fetched, parse_error=error)
+            if error is not None:
+                # Quarantine: archived as evidence with its reason, never loaded, re-fetched on
+                # every run and taken as soon as its content changes and passes.
+                before = quarantined_before.get(entry.sha256)
+                since = f" (unchanged since {before.fetched_at:%Y-%m-%d})" if before else ""
+                outcome.quarantined.append(f"{entry.sha256[:12]}{since}: {error}")
             if entry.sha256 not in known_shas:
                 outcome.new_payloads += 1
                 known_shas.add(entry.sha256)
     finally:
         client.close()
     return outcome
+
+
+def client_for(module, settings: Settings) -> HttpClient:
+    """An :class:`HttpClient` following ``module``'s contract: its key headers and query
+    secrets, its ``interpret`` hook, ``RETRY_AFTER_STATUSES`` and pacing
+    (``min_interval(settings)`` or ``MIN_INTERVAL_SECONDS``)."""
+    headers = module.headers(settings) if hasattr(module, "headers") else {}
+    secret_params = module.secret_params(settings) if hasattr(module, "secret_params") else {}
+    if hasattr(module, "min_interval"):
+        interval = float(module.min_interval(settings))
+    else:
+        interval = float(getattr(module, "MIN_INTERVAL_SECONDS", 0.0))
+    return HttpClient(
+        settings,
+        module.NAME,
+        headers,
+        secret_params,
+        interpret=getattr(module, "interpret", None),
+        retry_after_statuses=tuple(getattr(module, "RETRY_AFTER_STATUSES", ())),
+        min_interval=interval,
+    )
+
+
+def _get(client: HttpClient, module, request: FetchRequest, outcome: SourceOutcome) -> Fetched:
+    """GET ``request``; after a :class:`RequestRefused`, send the module's corrected request
+    (``revise``) once, and record the correction as a warning."""
+    try:
+        return client.get(request)
+    except RequestRefused as exc:
+        revise = getattr(module, "revise", None)
+        revised = revise(request, exc) if revise is not None else None
+        if revised is None or revised == request:
+            raise
+        outcome.warnings.append(
+            f"{request.describe()} was refused ({exc.message or exc.problem}); sent "
+            f"{revised.describe()} instead"
+        )
+        return client.get(revised)
+
+
+def _stale(module, request: FetchRequest, fetched_at, settings: Settings) -> bool:
+    """True when ``module.stale_before`` says the archived copy predates a re-publication."""
+    stale_before = getattr(module, "stale_before", None)
+    if stale_before is None:
+        return False
+    moment = stale_before(request, settings)
+    return moment is not None and fetched_at < moment
+
+
+def _period_label(exc: NotYetReleased, request: FetchRequest) -> str:
+    period = exc.period or request.period_start
+    return f"{period:%Y-%m}" if period is not None else request.describe()

@@ -31,6 +31,7 @@ from urllib3.util.retry import Retry
 
 from flows.settings import Settings
 from flows.sources.base import (
+    Answer,
     AuthError,
     Fetched,
     FetchError,
@@ -70,10 +71,13 @@ class _RetryAfterCapped(Retry):
     def new(self, **kw):  # urllib3 builds a fresh Retry after every attempt: keep the cap
         retry = super().new(**kw)
         retry.max_retry_after = self.max_retry_after
+        retry.RETRY_AFTER_STATUS_CODES = self.RETRY_AFTER_STATUS_CODES
         return retry
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
-        if response is not None and response.status in RETRY_STATUSES:
+        if response is not None and (
+            response.status in RETRY_STATUSES or response.status in self.RETRY_AFTER_STATUS_CODES
+        ):
             wait = super().get_retry_after(response)
             if wait is not None and wait > self.max_retry_after:
                 raise MaxRetryError(
@@ -107,8 +111,19 @@ def _spaced_limiter(requests_per_minute: float) -> Limiter:
     return Limiter(HostBucketFactory(rates=[Rate(1, interval_ms)]), buffer_ms=50)
 
 
-def make_session(settings: Settings) -> requests.Session:
-    """A session with retries, back-off, ``Retry-After`` and a per-host rate limit."""
+def make_session(
+    settings: Settings,
+    *,
+    retry_after_statuses: tuple[int, ...] = (),
+    min_interval: float = 0.0,
+) -> requests.Session:
+    """A session with retries, back-off, ``Retry-After`` and a per-host rate limit.
+
+    ``retry_after_statuses``: further statuses retried only when the answer carries
+    ``Retry-After`` (urllib3 retries 413/429/503 that way already). ``min_interval``: the
+    publisher's own pacing in seconds between requests; the slower of it and
+    ``settings.requests_per_minute`` applies.
+    """
     retry = _RetryAfterCapped(
         total=settings.max_retries,
         connect=settings.max_retries,
@@ -121,8 +136,14 @@ def make_session(settings: Settings) -> requests.Session:
         raise_on_status=False,
     )
     retry.max_retry_after = settings.max_retry_after
+    retry.RETRY_AFTER_STATUS_CODES = frozenset(Retry.RETRY_AFTER_STATUS_CODES) | frozenset(
+        retry_after_statuses
+    )
+    per_minute = settings.requests_per_minute
+    if min_interval > 0:
+        per_minute = min(per_minute, 60.0 / min_interval)
     adapter = _SpacedLimiterAdapter(
-        limiter=_spaced_limiter(settings.requests_per_minute),
+        limiter=_spaced_limiter(per_minute),
         per_host=True,
         max_retries=retry,
         limit_statuses=(),
@@ -138,6 +159,8 @@ class HttpClient:
     """Fetches :class:`FetchRequest` objects for one source.
 
     ``headers`` (e.g. an API key) are added to every request and never stored or logged.
+    ``interpret`` is the publisher's own reading of its answers (see :mod:`flows.sources.base`);
+    ``retry_after_statuses`` and ``min_interval`` go to :func:`make_session`.
     """
 
     def __init__(
@@ -146,10 +169,17 @@ class HttpClient:
         source: str,
         headers: dict[str, str] | None = None,
         secret_params: dict[str, str] | None = None,
+        *,
+        interpret=None,
+        retry_after_statuses: tuple[int, ...] = (),
+        min_interval: float = 0.0,
     ):
         self.settings = settings
         self.source = source
-        self.session = make_session(settings)
+        self.interpret = interpret
+        self.session = make_session(
+            settings, retry_after_statuses=retry_after_statuses, min_interval=min_interval
+        )
         if headers:
             self.session.headers.update(headers)
         # Publishers that only take a key in the query string (US Census ``key=``): added at send
@@ -170,7 +200,9 @@ class HttpClient:
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         try:
             params = {**request.params, **self.secret_params} or None
-            response = self.session.get(request.url, params=params, timeout=timeout)
+            response = self.session.get(
+                request.url, params=params, timeout=timeout, headers=request.headers or None
+            )
         except requests.exceptions.RetryError as exc:
             raise FetchError(self.source, what, f"gave up after retries: {_reason(exc)}") from exc
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
@@ -182,6 +214,15 @@ class HttpClient:
 
         content_type = response.headers.get("Content-Type", "")
         body = response.content
+        if self.interpret is not None:
+            error = self.interpret(
+                Answer(
+                    request, what, response.status_code, response.headers, body,
+                    today=self.settings.run_date(),
+                )
+            )
+            if error is not None:
+                raise error
         if response.status_code in (401, 403):
             raise AuthError(
                 self.source,

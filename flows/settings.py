@@ -12,6 +12,7 @@ written to the raw archive.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,6 +53,11 @@ class Settings(BaseSettings):
         default=None, description="UN Comtrade subscription key (sent as Ocp-Apim-Subscription-Key)."
     )
     census_api_key: SecretStr | None = Field(default=None, description="US Census API key.")
+    imf_api_key: SecretStr | None = Field(
+        default=None,
+        description="Optional IMF API subscription key (public IMTS data need none; sent as "
+        "Ocp-Apim-Subscription-Key when set).",
+    )
 
     revision_window_months: int = Field(
         default=3,
@@ -77,6 +83,21 @@ class Settings(BaseSettings):
     user_agent: str = Field(
         default="trade-imbalance/0.1 (+https://github.com/trade-imbalance; official-statistics pipeline)",
     )
+
+    today: date | None = Field(
+        default=None,
+        description="Run as if today were this date (YYYY-MM-DD): decides which months the "
+        "release calendar expects to be out. For replays and tests; default: the real date.",
+    )
+    release_dates_file: Path | None = Field(
+        default=None,
+        description="CSV of announced/actual release dates overriding the release calendar's "
+        "rules (default: flows/data/release_dates.csv).",
+    )
+
+    def run_date(self) -> date:
+        """``today`` when set, else the real date."""
+        return self.today or date.today()
 
     def base_url(self, source: str) -> str:
         """The configured base URL of ``source`` without a trailing slash."""

@@ -13,12 +13,32 @@ Optionally ``headers(settings) -> dict`` (API keys sent as headers) and
 ``secret_params(settings) -> dict`` (keys a publisher only accepts in the query string, such as
 the US Census ``key``): both are added by the HTTP layer at send time and never stored.
 
+Optional hooks for the publisher's own answer contract (see :class:`Answer`):
+
+* ``interpret(answer: Answer) -> SourceError | None`` — called by the HTTP layer for *every*
+  response before its generic checks. Return an error to raise (the publisher's own message
+  kept: :class:`NotYetReleased` for "no data yet", :class:`RequestRefused` for a request the
+  publisher calls malformed, :class:`QuotaExceeded`, ...) or ``None`` to let the generic checks
+  decide (non-200 → :class:`FetchError`, HTML where data was expected, ...).
+* ``revise(request, error) -> FetchRequest | None`` — after a :class:`RequestRefused`, a
+  corrected request to send once instead (Eurostat: drop a partner the dataset does not carry),
+  or ``None``. The correction is reported as a warning of the run.
+* ``stale_before(request, settings) -> datetime | None`` — an archived copy of ``request``
+  fetched before this moment (UTC) is re-fetched even outside the revision window (US Census:
+  the June annual revision re-publishes the prior three years).
+* ``RETRY_AFTER_STATUSES`` — extra HTTP statuses retried when the answer carries
+  ``Retry-After`` (UN Comtrade's 403 quota answers).
+* ``MIN_INTERVAL_SECONDS`` — the publisher's own pacing: at least this many seconds between two
+  requests to it, whatever the global ``requests_per_minute`` (may depend on settings:
+  ``min_interval(settings) -> float`` wins when present).
+
 Data flows one way: plan → fetch → archive → parse → load (DESIGN.md §2).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -48,6 +68,9 @@ class FetchRequest:
     period_start: date | None = None
     period_end: date | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    #: Request headers the publisher's contract needs (e.g. IMF ``Accept``); never secrets
+    #: (keys come from the module's ``headers(settings)`` at send time).
+    headers: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
         """``GET <url>?<params>`` for messages (params carry no secrets)."""
@@ -56,9 +79,10 @@ class FetchRequest:
 
     def key(self) -> str:
         """A stable identity of the request (URL, params, meta), used to find archived copies."""
-        return json.dumps(
-            {"url": self.url, "params": self.params, "meta": self.meta}, sort_keys=True, default=str
-        )
+        identity: dict[str, Any] = {"url": self.url, "params": self.params, "meta": self.meta}
+        if self.headers:  # headers that change the answer (Accept) are part of the identity
+            identity["headers"] = self.headers
+        return json.dumps(identity, sort_keys=True, default=str)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +95,7 @@ class FetchRequest:
             "period_start": self.period_start.isoformat() if self.period_start else None,
             "period_end": self.period_end.isoformat() if self.period_end else None,
             "meta": self.meta,
+            "headers": self.headers,
         }
 
     @classmethod
@@ -85,6 +110,7 @@ class FetchRequest:
             period_start=date.fromisoformat(data["period_start"]) if data.get("period_start") else None,
             period_end=date.fromisoformat(data["period_end"]) if data.get("period_end") else None,
             meta=dict(data.get("meta") or {}),
+            headers=dict(data.get("headers") or {}),
         )
 
 
@@ -141,6 +167,82 @@ class PublisherUnreachable(FetchError):
 
 class AuthError(FetchError):
     """The publisher refused the credentials (HTTP 401/403 without a retry hint)."""
+
+
+class QuotaExceeded(PublisherUnreachable):
+    """The publisher's call quota is used up (e.g. UN Comtrade's 403 "Out of call volume quota");
+    the source stops for this run. ``wait`` is the publisher's stated wait, if any."""
+
+    def __init__(self, source: str, request: str, problem: str, wait: str | None = None):
+        self.wait = wait
+        super().__init__(source, request, problem)
+
+
+class RequestRefused(FetchError):
+    """The publisher refused the request itself as malformed or naming codes it does not carry
+    (Eurostat SOAP faults 140/150, UN Comtrade 400 validation errors, ...). A request bug: never
+    retried as is. ``status`` is the HTTP status, ``code`` the publisher's error code (e.g.
+    ``"150"``), ``message`` its own error sentence, ``values`` the ``DIM=CODE`` pairs it names."""
+
+    def __init__(
+        self,
+        source: str,
+        request: str,
+        problem: str,
+        *,
+        status: int,
+        code: str | None = None,
+        message: str = "",
+        values: tuple[tuple[str, str], ...] = (),
+    ):
+        self.status = status
+        self.code = code
+        self.message = message
+        self.values = values
+        super().__init__(source, request, problem)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One HTTP response as a publisher hook sees it (:func:`interpret`): ``status``,
+    ``headers`` (case-insensitive mapping), ``body`` bytes, ``request``, ``what`` (the redacted
+    ``GET url?params`` to name in messages) and ``today`` (the run's date, for the release
+    calendar: :func:`flows.release_calendar.is_due`)."""
+
+    request: FetchRequest
+    what: str
+    status: int
+    headers: Any
+    body: bytes
+    today: date = field(default_factory=date.today)
+
+    @property
+    def content_type(self) -> str:
+        return str(self.headers.get("Content-Type", ""))
+
+    def text(self, limit: int = 300) -> str:
+        """The body as one line of text, at most ``limit`` characters (for messages)."""
+        text = self.body[: limit * 2].decode("utf-8", errors="replace")
+        text = re.sub(r"\s+", " ", text).strip()
+        return text[:limit] + ("…" if len(text) > limit else "")
+
+
+class NotYetReleased(SourceError):
+    """The publisher has no data for the requested period yet, and the release calendar
+    (:mod:`flows.calendar`) does not expect it yet either. Not a failure: the run reports the
+    period as "not yet released" and stays ``ok``.
+
+    ``period`` is the first month of the request that is not out yet.
+    """
+
+    def __init__(self, source: str, request: str, problem: str, period=None):
+        self.period = period
+        super().__init__(source, request, problem)
+
+
+class MissingRelease(SourceError):
+    """The publisher answered "no data" for a period the release calendar says is out: the
+    data are missing (a failure of the source for this run, reported as such)."""
 
 
 class ParseError(SourceError):
