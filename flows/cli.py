@@ -134,23 +134,27 @@ class _Progress:
 
 
 def _run(**kwargs) -> None:
-    from flows.flow import monthly_refresh, progress_listener
+    """Run the flow, print its lines and exit with the code its final state maps to."""
+    from flows.flow import progress_listener, run_refresh
 
     with _Progress() as progress, progress_listener(progress):
-        try:
-            summary = monthly_refresh(**kwargs)
-        except Exception as exc:  # noqa: BLE001 - the flow already logged details
-            summary = None
-            error = exc
-    if summary is None:
-        typer.echo(f"FAILED: {type(error).__name__}: {error}", err=True)
-        typer.echo("The published warehouse was left as it was.", err=True)
-        raise typer.Exit(1)
+        state, summary = run_refresh(**kwargs)
+    failed_to_build = summary["status"] == "failed" and not summary.get("database")
     for line in summary["lines"]:
-        typer.echo(line)
+        typer.echo(line, err=failed_to_build)
     if summary.get("report"):
         typer.echo(f"report: {summary['report']}")
-    raise typer.Exit(summary["exit_code"])
+    raise typer.Exit(exit_code_of(state, summary))
+
+
+def exit_code_of(state, summary: dict) -> int:
+    """The CLI exit code of a run's final state: Completed → 0, ``Partial`` → 3, ``Busy`` → 4,
+    any other Failed/Crashed/Cancelled → 1 (the summary's own code, when the flow wrote one,
+    must agree)."""
+    by_name = {"Completed": 0, "Partial": 3, "Busy": 4}
+    if state.is_completed():
+        return 0
+    return by_name.get(state.name, 1)
 
 
 def _settings():
@@ -213,6 +217,9 @@ def refresh(
     comtrade_frequency: Annotated[str, typer.Option(
         "--comtrade-frequency", metavar="M|A",
         help="UN Comtrade frequency: M (monthly) or A (annual).")] = "M",
+    imf_frequency: Annotated[str, typer.Option(
+        "--imf-frequency", metavar="M|A",
+        help="IMF IMTS frequency: M (monthly) or A (annual).")] = "M",
     param: Annotated[list[str] | None, typer.Option(
         "--param", metavar="NAME=VALUE",
         help="Model parameter name=value (repeatable), e.g. cif_fob_factor=1.05.")] = None,
@@ -234,8 +241,11 @@ def refresh(
         sources = [Source(s.lower()) for s in source] if source else list(Source)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--source") from None
+    comtrade_frequency, imf_frequency = comtrade_frequency.upper(), imf_frequency.upper()
     if comtrade_frequency not in ("M", "A"):
         raise typer.BadParameter("must be M or A", param_hint="--comtrade-frequency")
+    if imf_frequency not in ("M", "A"):
+        raise typer.BadParameter("must be M or A", param_hint="--imf-frequency")
     period_start, period_end = _month(from_month, "--from"), _month(to_month, "--to")
     if period_start and period_end and period_start > period_end:
         raise typer.BadParameter(f"{from_month} is after --to {to_month}", param_hint="--from")
@@ -249,6 +259,7 @@ def refresh(
         offline=offline,
         parameters=_parameters(param or []),
         comtrade_frequency=comtrade_frequency,
+        imf_frequency=imf_frequency,
     )
 
 

@@ -21,9 +21,10 @@ import pycountry
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.exceptions import MissingContextError
+from prefect.states import Cancelled, Completed, Failed, State
 
 from flows.archive import Archive
-from flows.build import build_models, check_data, fingerprint, load_archive
+from flows.build import build_models, check_data, effective_entries, fingerprint, load_archive
 from flows.fetch import SourceOutcome, fetch_source
 from flows.parameters import ModelParameters
 from flows.publish import (
@@ -149,7 +150,8 @@ def monthly_refresh(
     offline: bool = False,
     parameters: ModelParameters = ModelParameters(),  # noqa: B008
     comtrade_frequency: Literal["M", "A"] = "M",
-) -> dict:
+    imf_frequency: Literal["M", "A"] = "M",
+) -> State:
     """Refresh the warehouse: fetch what is new, rebuild, test and publish atomically.
 
     Args:
@@ -164,11 +166,15 @@ def monthly_refresh(
         offline: No network: rebuild the warehouse from the raw archive only.
         parameters: Model parameters (CIF/FOB factor, signal thresholds, peer set, focus reporter).
         comtrade_frequency: UN Comtrade frequency, M (monthly) or A (annual).
+        imf_frequency: IMF IMTS frequency, M (monthly) or A (annual).
 
-    Returns a summary dict (``status``: ok / unchanged / partial / busy / failed, ``exit_code``,
-    per-source ``lines``, ``rows_by_source``, ``published``, ``database``, ``report``). Raises
-    when the build, models or data tests fail; the published warehouse is then left exactly as it
-    was. When another refresh holds the writer lock it does nothing and returns status ``busy``.
+    Ends in the state :func:`final_state` chooses, whose data is a summary dict (``status``: ok /
+    unchanged / partial / busy / failed, ``exit_code``, per-source ``lines``, ``rows_by_source``,
+    ``published``, ``database``, ``report``); call it with ``return_state=True`` (or use
+    :func:`run_refresh`) to read it whatever the state. Raises when the build, models or data
+    tests fail; the published warehouse is then left exactly as it was. When no source can be
+    refreshed and the archive holds nothing new, nothing is published (``failed``). When another
+    refresh holds the writer lock it does nothing (``busy``).
     """
     settings = get_settings()
     log = _logger()
@@ -180,8 +186,8 @@ def monthly_refresh(
         period_end=period_end,
         force=force,
         offline=offline,
-        options={"comtrade_frequency": comtrade_frequency},
-    ).resolved()
+        options={"comtrade_frequency": comtrade_frequency, "imf_frequency": imf_frequency},
+    ).resolved(settings.run_date())
     database = settings.database_path
     result = RunResult(database=str(database))
     archive = Archive(settings.raw_dir)
@@ -197,7 +203,19 @@ def monthly_refresh(
                 )
                 result.outcomes = [fetch_task(name, scope) for name in scope.sources]
             fp = fingerprint(archive, parameters=parameters)
-            if not force and database.exists() and published_fingerprint(database) == fp:
+            published_fp = published_fingerprint(database) if database.exists() else None
+            archive_has_news = (
+                published_fp != fp if published_fp is not None else bool(effective_entries(archive))
+            )
+            if result.outcomes and not any(o.ok for o in result.outcomes) and not archive_has_news:
+                # Never publish less than before without saying so: no publisher answered and
+                # the archive holds nothing new, so the published warehouse stays as it was.
+                result.status = "failed"
+                result.error = (
+                    "no source could be refreshed; nothing was published and "
+                    f"{database} was left as it was"
+                )
+            elif not force and published_fp == fp:
                 result.status = "unchanged"
             else:
                 with building(database) as path:
@@ -206,7 +224,7 @@ def monthly_refresh(
                     result.data_tests = tests_task(path)
                     publish_task(path, database)
                     result.published = True
-            if not all(o.ok for o in result.outcomes):
+            if result.status != "failed" and not all(o.ok for o in result.outcomes):
                 result.status = "partial"
     except WriterBusy as exc:
         result.status, result.error = "busy", str(exc)
@@ -217,7 +235,7 @@ def monthly_refresh(
     for line in result.lines():
         (log.warning if result.status in ("partial", "failed", "busy") else log.info)(line)
     report = _report(result, database, parameters)
-    return {
+    summary = {
         "status": result.status,
         "exit_code": result.exit_code,
         "lines": result.lines(),
@@ -225,6 +243,58 @@ def monthly_refresh(
         "published": result.published,
         "database": str(database),
         "report": report,
+    }
+    return final_state(result, summary)
+
+
+def final_state(result: RunResult, summary: dict) -> State:
+    """The flow run's final Prefect state, chosen so the UI and automations tell the truth.
+
+    * ``ok`` / ``unchanged`` → ``Completed`` (type COMPLETED, green).
+    * ``partial`` → a state **named** ``Partial`` of type **FAILED**: something the run was
+      asked for did not arrive (a source failed, a payload was quarantined). Type FAILED, not
+      COMPLETED, so the UI shows it red and dashboards count it; being custom-named, Prefect
+      emits the event ``prefect.flow-run.Partial`` (not ``prefect.flow-run.Failed``), so alerts
+      match on that name (``automations.yaml``).
+    * ``failed`` (nothing could be refreshed, nothing published) → ``Failed`` (type FAILED,
+      event ``prefect.flow-run.Failed``). A build or data-test failure raises instead, which
+      Prefect also records as ``Failed``.
+    * ``busy`` → a state named ``Busy`` of type **CANCELLED**: the run did nothing because
+      another refresh holds the writer lock — neither success nor a data failure; grey in the
+      UI, event ``prefect.flow-run.Busy``.
+
+    The state's data is the run summary (``status``, ``exit_code``, ``lines``, ...).
+    """
+    message = "; ".join(summary["lines"][-2:])[:500]
+    if result.status in ("ok", "unchanged"):
+        return Completed(message=message, data=summary)
+    if result.status == "partial":
+        return Failed(name="Partial", message=message, data=summary)
+    if result.status == "busy":
+        return Cancelled(name="Busy", message=message, data=summary)
+    return Failed(message=message, data=summary)
+
+
+def run_refresh(**kwargs) -> tuple[State, dict]:
+    """Run :func:`monthly_refresh` in-process and return ``(final state, summary)``.
+
+    The summary is the flow's (see :func:`final_state`); when the flow raised (build, models or
+    data tests failed), a summary with status ``failed``, exit code 1 and the error line.
+    """
+    state = monthly_refresh(**kwargs, return_state=True)
+    data = state.result(raise_on_failure=False)
+    if isinstance(data, dict) and "exit_code" in data:
+        return state, data
+    error = data if isinstance(data, BaseException) else state.message
+    line = f"FAILED: {type(error).__name__}: {error}" if isinstance(error, BaseException) else (
+        f"FAILED: {error}"
+    )
+    return state, {
+        "status": "failed",
+        "exit_code": RunResult.EXIT_CODES["failed"],
+        "lines": [line, "The published warehouse was left as it was."],
+        "published": False,
+        "report": None,
     }
 
 

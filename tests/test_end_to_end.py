@@ -20,7 +20,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from flows.flow import Source, monthly_refresh
+from flows.flow import Source, run_refresh
 from flows.settings import get_settings
 from tests.recorded_server import RecordedPublishers, point_publishers_at
 
@@ -66,7 +66,7 @@ def test_refresh_builds_marts_from_recorded_payloads(recorded, monkeypatch):
         period_start=date(2025, 1, 1),
         period_end=date(2026, 3, 1),
     )
-    first = monthly_refresh(**run)
+    _, first = run_refresh(**run)
     database = get_settings().database_path
     # The 2026 index also links the February tables and the March USD table, which were not
     # recorded: the server answers 404 and the run says it is partial, but still publishes.
@@ -97,14 +97,14 @@ def test_refresh_builds_marts_from_recorded_payloads(recorded, monkeypatch):
     before = _marts(database)
 
     # A second identical run changes nothing.
-    second = monthly_refresh(**run)
+    _, second = run_refresh(**run)
     assert _marts(database) == before, second["lines"]
 
     # Offline: rebuilt from the raw archive alone, with no server behind the base URLs.
     for source in SOURCES:
         monkeypatch.setenv(f"TRADE_IMBALANCE_{source.upper()}_BASE_URL", "http://127.0.0.1:9/none")
     get_settings.cache_clear()
-    offline = monthly_refresh(**run, offline=True, force=True)
+    _, offline = run_refresh(**run, offline=True, force=True)
     assert offline["status"] == "ok" and offline["published"], offline["lines"]
     assert _marts(database) == before
 
@@ -114,7 +114,7 @@ def test_unreachable_publishers_keep_the_previous_warehouse(recorded, monkeypatc
         sources=[Source.COMTRADE], reporters=["CHN"], period_start=date(2010, 1, 1),
         period_end=date(2010, 12, 1), comtrade_frequency="A",
     )
-    first = monthly_refresh(**run)
+    _, first = run_refresh(**run)
     database = get_settings().database_path
     assert first["status"] == "ok", first["lines"]
     # China 2010, imports from Argentina (CIF) and exports to Germany (FOB), whole USD.
@@ -134,10 +134,12 @@ def test_unreachable_publishers_keep_the_previous_warehouse(recorded, monkeypatc
     monkeypatch.setenv("TRADE_IMBALANCE_MAX_RETRIES", "1")
     get_settings.cache_clear()
     try:
-        result = monthly_refresh(**{**run, "sources": [Source.COMTRADE, Source.GACC]})
+        state, result = run_refresh(**{**run, "sources": [Source.COMTRADE, Source.GACC]})
     finally:
         closed.close()
-    assert result["status"] == "partial" and result["exit_code"] == 3
+    # No publisher answered and the archive holds nothing new: nothing is published, exit 1.
+    assert result["status"] == "failed" and result["exit_code"] == 1
+    assert state.is_failed() and state.name == "Failed" and not result["published"]
     unreachable = [line for line in result["lines"] if "NOT REFRESHED" in line]
     assert [line.split(":")[0] for line in unreachable] == ["comtrade", "gacc"]
     assert all("Connection refused" in line for line in unreachable)

@@ -320,7 +320,7 @@ def test_a_refresh_that_fails_half_way_leaves_the_published_warehouse_exactly_as
 ):
     import flows.flow
     from flows.build import check_data
-    from flows.flow import Source, monthly_refresh
+    from flows.flow import Source, run_refresh
     from flows.report import read_last_run
 
     settings = published
@@ -333,12 +333,14 @@ def test_a_refresh_that_fails_half_way_leaves_the_published_warehouse_exactly_as
     with monkeypatch.context() as patch:
         patch.setenv("TRADE_IMBALANCE_COMTRADE_BASE_URL", recorded.url_for("/garbage"))
         get_settings.cache_clear()
-        garbage = monthly_refresh(**run)
+        state, garbage = run_refresh(**run)
     get_settings.cache_clear()
-    assert garbage["status"] == "partial" and garbage["exit_code"] == 3, garbage["lines"]
-    assert not garbage["published"]
+    # The only source answered garbage (quarantined) and the archive holds nothing new that
+    # parses: nothing is published, the run is Failed (exit 1).
+    assert garbage["status"] == "failed" and garbage["exit_code"] == 1, garbage["lines"]
+    assert state.is_failed() and not garbage["published"]
     assert garbage["lines"][0].startswith("comtrade: 1 requests")
-    assert "1 failed" in garbage["lines"][0] and "does not parse" in garbage["lines"][0]
+    assert "1 quarantined" in garbage["lines"][0] and "does not parse" in garbage["lines"][0]
     assert digest(database) == before
 
     # The data tests fail on the new build: the run raises, the published file is untouched.
@@ -349,23 +351,26 @@ def test_a_refresh_that_fails_half_way_leaves_the_published_warehouse_exactly_as
     )
     with monkeypatch.context() as patch:
         patch.setattr(flows.flow, "check_data", lambda path: check_data(path, sql_dir=sql_dir))
-        with pytest.raises(DataTestFailure):
-            monthly_refresh(**run, offline=True, force=True)
+        state, failed = run_refresh(**run, offline=True, force=True)
+    assert state.is_failed() and failed["exit_code"] == 1
+    assert isinstance(state.result(raise_on_failure=False), DataTestFailure)
     assert digest(database) == before
     assert leftovers(settings.warehouse) == []
     assert read_last_run(settings.warehouse / "reports")["status"] == "failed"
 
     # Another refresh holds the lock: this one does nothing and says so (exit code 4).
     with writer_lock(settings.warehouse):
-        busy = monthly_refresh(**run, offline=True, force=True)
+        state, busy = run_refresh(**run, offline=True, force=True)
     assert busy["status"] == "busy" and busy["exit_code"] == 4
+    assert state.is_cancelled() and state.name == "Busy"
     assert busy["lines"][-1].startswith("BUSY: another refresh is writing")
     assert digest(database) == before
 
     # A build left behind by a killed run is removed by the next one, which publishes.
     stale = database.with_name(".trade.building-999999.duckdb")
     stale.write_bytes(b"half a warehouse")
-    rebuilt = monthly_refresh(**run, offline=True, force=True)
+    state, rebuilt = run_refresh(**run, offline=True, force=True)
+    assert state.is_completed()
     assert rebuilt["status"] == "ok" and rebuilt["published"], rebuilt["lines"]
     assert not stale.exists()
     assert one(database, PAIR, ["ARG"])[0] == 6_804_128_143.0
