@@ -47,6 +47,43 @@ names), every value is a string or ``null``. Predicate variables are echoed as c
 * status ``reported``; release ``US Census international trade API exports/hs`` (the endpoint);
   vintage left null (the API gives no release date; staging fills the fetch date).
 
+Answer contract (:func:`interpret`, called for every response before the generic checks;
+live_contracts.md §4, sources.md §2; confidence as there: ``confirmed`` = an official document,
+``consistent`` = several public clients agree, ``unverified`` = one source or an inference):
+
+* **No rows = HTTP 204 No Content with an empty body** [consistent]: R clients handle
+  ``status == 204`` explicitly (hrecht/censusapi ``R/getcensus_functions.R``; file-index ids
+  44474353497, 32546866391), users of ``timeseries/intltrade/imports/hs`` log "204, no content was
+  returned" (ids 2217273196, 1687685145), hrecht/censusapi issue #54 shows a 204 for estimates
+  "not out yet". A 200 with an empty body, ``[]`` or only the header row is read the same way.
+  For a month the release calendar does not expect yet
+  (``not flows.release_calendar.is_due("census", month, today)``: the FT-900 "approximately 35 days
+  after the end of the calendar month", export.gov "Data Releases and Revisions" [confirmed],
+  plus 7 grace days) it is :class:`NotYetReleased` (no error, no row, the month named); for a
+  month that should be out it is :class:`MissingRelease` ("Census answered 204 No Content for
+  2024-11, which the FT-900 calendar expects by 2025-01-04 …").
+* **Errors are plain text**: HTTP 400 with a body such as ``error: unknown variable 'XYZ'`` or
+  ``error: unknown predicate variable: 'FOO'`` [consistent: tidycensus tests (file-index id
+  71448483614) and a TypeScript client (id 69063697813) match ``^error: unknown variable '…'$``;
+  live reports in walkerke/tidycensus issues #376, #334, #200 and jtleider/censusdata issue #40
+  quote the same sentence, there as "error: error: unknown variable …"; the predicate form is
+  in a live log (id 61485686690) and two clients (ids 68837469517, 71427374786)]. It becomes
+  :class:`RequestRefused` with ``status=400``, the publisher's sentence as ``message`` (kept
+  whole in the run's error line) and ``values`` ``(("get"|"predicate", NAME),)``.
+* **An invalid key** is answered with an HTML page in a 200 ("You included a key with this
+  request …") [unverified: one client's test, id 71448483614]: :class:`AuthError` with its text.
+
+Annual revision (:func:`stale_before`): "Each June, exports and imports of goods on a Census basis
+are revised for the prior three years" (export.gov, same page) [confirmed]. The revision is
+published with the April FT-900 and covers January of the third year before through March of the
+revision year ("revised statistics … for January 2009 to March 2012", BEA/Census annual revision
+release for 2011, bea.gov trad1312; "1992-2003 and the first three months of 2004", trad1304,
+June 14, 2004) [confirmed]. Its day varies (April FT-900s found: 14 June 2004, 10 June 2010,
+3 June 2016, 7 June 2023), so the revision date is **assumed** to be the later of 15 June and the
+day April is due in the release calendar (expected date + grace days):
+:func:`annual_revision_date`. An archived copy of a revised month fetched before the latest
+revision date that is on or before ``settings.run_date()`` is stale and re-fetched once.
+
 CIF imports (option ``census_cif``): the customs-value and the CIF figure of a partner and month
 are two observations that differ by ``valuation`` (part of the load key,
 :data:`flows.schema.OBSERVATION_KEY`). The marts use ``CUSTOMS`` as the headline imports
@@ -59,7 +96,8 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date
+import re
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
@@ -67,10 +105,21 @@ from typing import Any
 
 import polars as pl
 
+from flows import release_calendar
 from flows.http import redact_url
 from flows.reference import UnknownCodeError
 from flows.schema import OBSERVATION_KEY, OBSERVATION_SCHEMA, WORLD, add_months, conform
-from flows.sources.base import FetchRequest, ParseError, PlanContext
+from flows.sources.base import (
+    Answer,
+    AuthError,
+    FetchRequest,
+    MissingRelease,
+    NotYetReleased,
+    ParseError,
+    PlanContext,
+    RequestRefused,
+    SourceError,
+)
 
 NAME = "census"
 REPORTER = "USA"
@@ -138,6 +187,116 @@ def secret_params(settings: Any) -> dict[str, str]:
     """``{"key": <census_api_key>}`` when a key is configured, else ``{}`` (sent, never stored)."""
     key = settings.census_api_key
     return {"key": key.get_secret_value()} if key is not None else {}
+
+
+#: Day of June assumed for the annual revision when the release calendar's date for April is
+#: earlier (module docstring, "Annual revision"): later than every June FT-900 date found.
+ANNUAL_REVISION_DAY = 15
+#: Census's plain-text error sentences naming a variable (module docstring, "Errors").
+_UNKNOWN_NAME = re.compile(r"unknown (?P<kind>predicate )?variable:?\s*'(?P<name>[^']+)'", re.I)
+
+
+def interpret(answer: Answer) -> SourceError | None:
+    """The Census reading of one response (module docstring, "Answer contract").
+
+    Returns :class:`NotYetReleased` or :class:`MissingRelease` for "no rows" (204, or a 200 with
+    an empty body, ``[]`` or only a header row), :class:`RequestRefused` for a 400 (the
+    publisher's sentence kept as ``message``), :class:`AuthError` for an HTML page in a 200 that
+    talks about the key; ``None`` otherwise (the generic checks and :func:`parse` decide).
+    """
+    if answer.status == 204 or (answer.status == 200 and _no_rows(answer.body)):
+        return _no_data(answer)
+    if answer.status == 400:
+        message = answer.text()
+        names = tuple(
+            ("predicate" if m["kind"] else "get", m["name"]) for m in _UNKNOWN_NAME.finditer(message)
+        )
+        return RequestRefused(
+            NAME, answer.what, f"HTTP 400, Census refused the request: {message}",
+            status=400, message=message, values=names,
+        )
+    head = answer.body[:512].lstrip().lower()
+    if answer.status == 200 and head.startswith((b"<html", b"<!doctype")) and b"key" in answer.body.lower():
+        return AuthError(
+            NAME, answer.what, f"Census answered an HTML page, not data (invalid or inactive API "
+            f"key?): {answer.text()}",
+        )
+    return None
+
+
+def _no_rows(body: bytes) -> bool:
+    """An empty body, ``[]`` or a JSON array holding only the header row."""
+    if not body.strip():
+        return True
+    if not body.lstrip().startswith(b"["):
+        return False
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(data, list) and len(data) <= 1
+
+
+def _no_data(answer: Answer) -> SourceError:
+    request = answer.request
+    month = request.period_end or request.period_start
+    said = "204 No Content" if answer.status == 204 else "HTTP 200 with no data rows"
+    if month is None:
+        return MissingRelease(NAME, answer.what, f"Census answered {said}")
+    expected = release_calendar.expected_release(NAME, month)
+    grace = release_calendar.RULES[NAME].grace_days
+    if not release_calendar.is_due(NAME, month, answer.today):
+        return NotYetReleased(
+            NAME, answer.what,
+            f"Census answered {said} for {month:%Y-%m}: not yet released (the FT-900 calendar "
+            f"expects it by {expected:%Y-%m-%d})",
+            period=request.period_start or month,
+        )
+    return MissingRelease(
+        NAME, answer.what,
+        f"Census answered {said} for {month:%Y-%m}, which the FT-900 calendar expects by "
+        f"{expected:%Y-%m-%d} (about 35 days after the month ends; {grace} days' grace passed "
+        f"on {answer.today:%Y-%m-%d}): the month is missing",
+    )
+
+
+def annual_revision_date(year: int, overrides_file: str | None = None) -> date:
+    """The date from which the June annual revision of ``year`` is taken to be published:
+    the later of 15 June and the day April's FT-900 is due in the release calendar (expected
+    date + grace days). Module docstring, "Annual revision" (the day is assumed)."""
+    april = date(year, 4, 1)
+    due = release_calendar.expected_release(NAME, april, overrides_file=overrides_file)
+    due += timedelta(days=release_calendar.RULES[NAME].grace_days)
+    return max(date(year, 6, ANNUAL_REVISION_DAY), due)
+
+
+def revised_months(year: int) -> tuple[date, date]:
+    """First and last month re-published by the annual revision of ``year``: January of
+    ``year - 3`` to March of ``year``."""
+    return date(year - 3, 1, 1), date(year, 3, 1)
+
+
+def stale_before(request: FetchRequest, settings: Any) -> datetime | None:
+    """Archived copies of ``request`` fetched before this moment (UTC) are stale.
+
+    For a data request whose month falls in the range of the latest annual revision on or before
+    ``settings.run_date()`` (:func:`revised_months`), the revision's date at 00:00 UTC
+    (:func:`annual_revision_date`); else ``None``. A copy fetched on or after that date is kept,
+    so each revision re-fetches a month once.
+    """
+    month = request.period_end or request.period_start
+    if request.role != "data" or month is None:
+        return None
+    overrides = getattr(settings, "release_dates_file", None)
+    overrides = str(overrides) if overrides else None
+    today = settings.run_date()
+    year = today.year
+    if annual_revision_date(year, overrides) > today:
+        year -= 1
+    first, last = revised_months(year)
+    if not first <= date(month.year, month.month, 1) <= last:
+        return None
+    return datetime.combine(annual_revision_date(year, overrides), time(), tzinfo=UTC)
 
 
 def plan(ctx: PlanContext) -> list[FetchRequest]:

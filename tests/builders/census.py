@@ -58,3 +58,32 @@ def census_json(
     lines = [json.dumps(header, separators=(",", ":"))]
     lines += [json.dumps(list(row), separators=(",", ":")) for row in part.rows()]
     return ("[" + ",\n".join(lines) + "]").encode("utf-8")
+
+
+def census_rows(csv_path: str | Path, year: int, month: int) -> list[dict[str, str | None]]:
+    """The recorded rows of ``year``-``month`` as dicts {column: string or None}, in file order
+    (empty when the file has no rows for that month). The values are the real ones."""
+    _header, months = _months(Path(csv_path))
+    part = months.get((f"{year}", f"{month:02d}"))
+    return [] if part is None else [dict(row) for row in part.iter_rows(named=True)]
+
+
+#: Made-up partner rows for months after the recordings: (CTY_CODE, CTY_NAME, value in USD).
+#: **Not published figures**; every name says so.
+MADE_UP_ROWS: tuple[tuple[str, str, int], ...] = (
+    ("-", "TOTAL FOR ALL COUNTRIES (MADE UP)", 1_000_000),
+    ("0003", "EUROPEAN UNION (MADE UP)", 200_000),
+    ("5700", "CHINA (MADE UP)", 300_000),
+    ("5520", "VIETNAM (MADE UP)", 100_000),
+)
+
+
+def made_up_rows(value_field: str, year: int, month: int) -> list[dict[str, str | None]]:
+    """Rows in the recorded files' shape (``CTY_CODE, CTY_NAME, <value_field>, YEAR, MONTH``)
+    with **made-up** values (:data:`MADE_UP_ROWS`), for a double pretending a month after the
+    recordings is published. Never assert these as real."""
+    return [
+        {"CTY_CODE": code, "CTY_NAME": name, value_field: str(value), "YEAR": f"{year}",
+         "MONTH": f"{month:02d}"}
+        for code, name, value in MADE_UP_ROWS
+    ]
