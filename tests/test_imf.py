@@ -11,6 +11,7 @@ with MADE-UP numbers (it says so in its header comment).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from datetime import date, datetime
@@ -20,15 +21,31 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+import requests
 
+from flows.archive import Archive
+from flows.fetch import SourceOutcome, fetch_source
 from flows.http import HttpClient
 from flows.reference import UnknownCodeError
 from flows.schema import OBSERVATION_SCHEMA
-from flows.settings import get_settings
+from flows.scope import RunScope
+from flows.settings import Settings, get_settings
 from flows.sources import imf
-from flows.sources.base import FetchRequest, ParseError, PlanContext
+from flows.sources.base import (
+    Answer,
+    FetchError,
+    FetchRequest,
+    MissingRelease,
+    NotYetReleased,
+    ParseError,
+    PlanContext,
+    RequestRefused,
+)
 from flows.warehouse import create_raw_tables, load_observations
 from tests.conftest import ROOT, real_file
+from tests.double import StrictPublishers
+from tests.double import imf as imf_double
+from tests.recorded_server import point_publishers_at
 
 IMTS_XML = "imf/imts_sdmx3_data_USA_XG_FOB_USD_G001+G998_A_2023-2024.xml"
 DOT_JSON = "imf/dot_compactdata_A_US_TXG_FOB_USD_W00+B0_2020-2023.json"
@@ -184,7 +201,7 @@ def test_other_sdmx_messages_are_rejected(real_data: Path):
     ).read_bytes()
     with pytest.raises(ParseError, match="expected SDMX-ML 3.0 StructureSpecificData.*GenericData"):
         imf.parse(generic, REQUEST)
-    with pytest.raises(ParseError, match="not well-formed XML"):
+    with pytest.raises(ParseError, match="JSON .*SDMX-JSON 2.0.*Accept: application/xml"):
         imf.parse(b'{"data": []}', REQUEST)
 
 
@@ -256,6 +273,7 @@ def test_unknown_area_code_raises():
 # ---------------------------------------------------------------------------------------- plan
 def test_plan_builds_the_recorded_request_shape(monkeypatch):
     monkeypatch.setenv("TRADE_IMBALANCE_IMF_BASE_URL", "http://127.0.0.1:9/imf-mirror/sdmx/3.0/")
+    monkeypatch.setenv("TRADE_IMBALANCE_TODAY", "2026-12-01")  # every month of 2025 expected
     get_settings.cache_clear()
     requests = imf.plan(
         _ctx(
@@ -275,7 +293,9 @@ def test_plan_builds_the_recorded_request_shape(monkeypatch):
         "c[TIME_PERIOD]": "ge:2025-01-01+le:2025-09-30",
         "dimensionAtObservation": "TIME_PERIOD",
         "detail": "full",
+        "includeHistory": "false",
     }
+    assert request.headers == {"Accept": "application/xml"}
     assert (request.source, request.expect, request.role) == ("imf", "xml", "data")
     assert (request.period_start, request.period_end) == (date(2025, 1, 1), date(2025, 9, 1))
     assert request.reporter is None  # several reporters in one request
@@ -314,7 +334,9 @@ def test_plan_fetch_parse_through_loopback(httpserver, monkeypatch, imts_bytes: 
             "c[TIME_PERIOD]": "ge:2023-01-01+le:2024-12-31",
             "dimensionAtObservation": "TIME_PERIOD",
             "detail": "full",
+            "includeHistory": "false",
         },
+        headers={"Accept": "application/xml"},
     ).respond_with_data(imts_bytes, content_type="application/xml")
     client = HttpClient(get_settings(), "imf")
     try:
@@ -354,3 +376,205 @@ def test_plan_leaves_out_aggregates_imts_does_not_publish():
     (request,) = imf.plan(_ctx(reporters=("USA", "EA20"), partners=("EA20", "CHN")))
     assert "EA20" not in request.url and "USA." in request.url and "G001+CHN" in request.url
     assert imf.plan(_ctx(reporters=("EA20",))) == []
+
+
+# --------------------------------------------------------------- request contract, answers
+def _settings(**kw) -> Settings:
+    return Settings(**kw)
+
+
+def test_plan_splits_monthly_windows_at_the_release_calendar():
+    # Rule "imf": about 90 days after the month. On 2026-05-15 January 2026 (expected 1 May) is
+    # expected, February (29 May) is not: two requests, the second for the months not yet out.
+    first, rest = imf.plan(
+        _ctx(settings=_settings(today=date(2026, 5, 15)), reporters=("CHN", "USA"),
+             period_start=date(2025, 1, 1), period_end=date(2026, 3, 1))
+    )
+    assert (first.period_start, first.period_end) == (date(2025, 1, 1), date(2026, 1, 1))
+    assert first.params["c[TIME_PERIOD]"] == "ge:2025-01-01+le:2026-01-31"
+    assert (rest.period_start, rest.period_end) == (date(2026, 2, 1), date(2026, 3, 1))
+    assert rest.params["c[TIME_PERIOD]"] == "ge:2026-02-01+le:2026-03-31"
+    assert first.headers == rest.headers == {"Accept": "application/xml"}
+    # annual runs are never split
+    (annual,) = imf.plan(_ctx(settings=_settings(today=date(2024, 3, 1)),
+                              options={"imf_frequency": "A"}))
+    assert annual.params["c[TIME_PERIOD]"] == "ge:2023-01-01+le:2024-12-31"
+
+
+def test_optional_key_header():
+    assert imf.headers(_settings()) == {}
+    assert imf.headers(_settings(imf_api_key="k-123")) == {"Ocp-Apim-Subscription-Key": "k-123"}
+
+
+def _answer(status: int, body: bytes, *, content_type="application/xml", today=date(2026, 5, 15),
+            start=date(2026, 2, 1), end=date(2026, 3, 1), frequency="M") -> Answer:
+    request = FetchRequest(source="imf", url=REQUEST.url, expect="xml", period_start=start,
+                           period_end=end, meta={"frequency": frequency},
+                           headers={"Accept": "application/xml"})
+    return Answer(request, request.describe(), status, {"Content-Type": content_type}, body,
+                  today=today)
+
+
+SDMX_ERROR_100 = (
+    b'<?xml version="1.0"?><message:Error xmlns:message="http://www.sdmx.org/resources/sdmxml/'
+    b'schemas/v3_0/message" xmlns:common="http://www.sdmx.org/resources/sdmxml/schemas/v3_0/'
+    b'common"><message:ErrorMessage code="100"><common:Text>No Results Found</common:Text>'
+    b"</message:ErrorMessage></message:Error>"
+)
+
+
+def test_interpret_no_data_before_and_after_the_release_calendar(imts_bytes: bytes):
+    empty = re.sub(rb"<Series .*?</Series>", b"", imts_bytes)
+    for status, body in ((404, SDMX_ERROR_100), (404, b""), (200, empty),
+                         (200, b'{"errors": [{"code": 100, "title": "NoResultsFound"}]}')):
+        # February 2026 is expected ~29 May 2026 (+15 days' grace): not yet on 15 May ...
+        error = imf.interpret(_answer(status, body))
+        assert isinstance(error, NotYetReleased), (status, body[:40])
+        assert error.period == date(2026, 2, 1)
+        # ... but missing on 1 July
+        assert isinstance(imf.interpret(_answer(status, body, today=date(2026, 7, 1))),
+                          MissingRelease)
+
+
+def test_interpret_json_body_is_never_parsed_as_xml():
+    body = b'{"meta": {}, "data": {"dataSets": [], "structures": []}}'
+    error = imf.interpret(_answer(200, body, content_type="application/json"))
+    assert isinstance(error, FetchError) and not isinstance(error, RequestRefused)
+    assert "SDMX-JSON 2.0" in str(error) and "application/xml" in str(error)
+
+
+def test_interpret_keeps_the_imfs_own_message():
+    body = SDMX_ERROR_100.replace(b'code="100"', b'code="150"').replace(
+        b"No Results Found", b"Code 'XX' is not valid for dimension COUNTRY")
+    error = imf.interpret(_answer(400, body))
+    assert isinstance(error, RequestRefused)
+    assert (error.status, error.code) == (400, "150")
+    assert error.message == "Code 'XX' is not valid for dimension COUNTRY"
+    assert imf.interpret(_answer(429, b"")) is None  # back-off: the generic retry handles it
+    assert imf.interpret(_answer(200, b"<x/>")) is None  # a body for the parser to judge
+
+
+# ------------------------------------------------------------------------- the strict double
+@pytest.fixture
+def strict(httpserver, monkeypatch):
+    """The strict publisher double on a loopback server; IMF base URL pointed at it."""
+    handler = StrictPublishers()
+    point_publishers_at(httpserver, handler, monkeypatch)
+    handler.handlers["imf"].today = TODAY
+    yield handler
+    get_settings.cache_clear()
+
+
+TODAY = date(2026, 5, 15)
+
+
+def _fetch(scope: RunScope, tmp_path, **settings) -> SourceOutcome:
+    archive = Archive(tmp_path / "raw")
+    return fetch_source("imf", scope, get_settings().model_copy(update={"today": TODAY, **settings}),
+                        archive)
+
+
+MONTHLY = RunScope(reporters=("CHN", "USA"), partners=("USA", "VNM"),
+                   period_start=date(2025, 1, 1), period_end=date(2026, 3, 1))
+
+
+def test_monthly_refresh_against_the_strict_double(strict, tmp_path):
+    outcome = _fetch(MONTHLY, tmp_path)
+    assert strict.refused == []
+    assert outcome.ok, outcome.line()
+    imf_requests = [r for r in strict.requests if r.startswith("/imf/")]
+    assert len(imf_requests) == 2  # expected months, then the months not yet out
+    # MADE-UP values of the double: CHN to G001/USA/VNM and USA to G001/VNM (no USA→USA), two
+    # indicators, January 2025–January 2026 (13 months): 10 series × 13 months.
+    assert outcome.rows_parsed == 10 * 13
+    assert outcome.not_released == ["2026-02"]
+    assert "not yet released: 2026-02" in outcome.line()
+
+
+def test_made_up_answer_is_labelled(strict, httpserver):
+    (request, _) = imf.plan(_ctx(settings=get_settings().model_copy(update={"today": TODAY}),
+                                 reporters=("CHN",), period_start=date(2025, 1, 1),
+                                 period_end=date(2026, 3, 1)))
+    response = requests.get(request.url, params=request.params, headers=request.headers,
+                            timeout=10)
+    assert response.status_code == 200
+    assert response.headers["X-Test-Double"] == "made-up values"
+    assert b"MADE-UP" in response.content
+    frame = imf.parse(response.content, request)
+    jan = frame.filter((pl.col("partner") == "WLD") & (pl.col("flow") == "X")
+                       & (pl.col("period_start") == date(2025, 1, 1)))
+    assert jan["value"].to_list() == [float(imf_double.made_up_value(0, 0, 0, 2025, 1))]
+
+
+def test_not_yet_released_and_missing_months(strict, tmp_path):
+    late = RunScope(reporters=("CHN",), partners=(), period_start=date(2026, 2, 1),
+                    period_end=date(2026, 3, 1))
+    outcome = _fetch(late, tmp_path)
+    assert outcome.ok and outcome.rows_parsed == 0, outcome.line()
+    assert outcome.not_released == ["2026-02"]
+    # The double's coverage now lags far behind the calendar: December 2025 is due but absent.
+    strict.handlers["imf"].lag_days = 200
+    due = RunScope(reporters=("CHN",), partners=(), period_start=date(2025, 12, 1),
+                   period_end=date(2025, 12, 1))
+    outcome = _fetch(due, tmp_path / "b")
+    assert not outcome.ok and outcome.not_released == []
+    assert "release calendar says is out" in outcome.errors[0]
+    assert "No Results Found" in outcome.errors[0]
+
+
+@pytest.mark.parametrize("accept", [None, "*/*"])
+def test_without_xml_accept_the_run_fails_naming_the_format(strict, tmp_path, monkeypatch, accept):
+    original = imf.plan
+
+    def plan_without_accept(ctx):
+        out = []
+        for request in original(ctx):
+            headers = {} if accept is None else {"Accept": accept}
+            out.append(dataclasses.replace(request, headers=headers))
+        return out
+
+    monkeypatch.setattr(imf, "plan", plan_without_accept)
+    outcome = _fetch(MONTHLY, tmp_path)
+    assert not outcome.ok and outcome.rows_parsed == 0
+    assert all("answered SDMX-JSON 2.0" in error for error in outcome.errors), outcome.errors
+    assert strict.refused and all("SDMX-JSON 2.0" in reason for _, _, reason in strict.refused)
+
+
+def test_malformed_key_fails_the_run_with_the_imfs_message(strict, tmp_path, monkeypatch):
+    # a typo in an indicator code: the double refuses the key as the IMF would (HTTP 400)
+    monkeypatch.setattr(imf, "INDICATORS", {"XG_FOB": ("X", "FOB"), **imf.INDICATORS})
+    outcome = _fetch(MONTHLY, tmp_path)
+    assert not outcome.ok
+    assert strict.refused and strict.refused[0][2].startswith("HTTP 400 (150)")
+    assert "the IMF refused the request: Code 'XG_FOB' is not valid for dimension INDICATOR" in (
+        outcome.errors[0]
+    )
+
+
+def test_double_refuses_bad_requests(strict):
+    base = get_settings().base_url("imf") + "/data/dataflow/IMF.STA/IMTS/+/"
+    xml = {"Accept": "application/xml"}
+    cases = [
+        (base + "CHN.XG_FOB_USD.G001", {}, 400, "has 3 dimensions"),
+        (base + "CHN.XG_FOB_USD.G001.W", {}, 400, "'W' is not valid for dimension FREQUENCY"),
+        (base + "CN.XG_FOB_USD.G001.M", {}, 400, "'CN' is not valid for dimension COUNTRY"),
+        (base + "CHN.XG_FOB_USD.G001.M", {"startPeriod": "2025"}, 400, "Unknown query parameter"),
+        (base + "CHN.XG_FOB_USD.G001.M", {"c[TIME_PERIOD]": "2025-01"}, 400, "c[TIME_PERIOD]"),
+    ]
+    for url, params, status, text in cases:
+        response = requests.get(url, params=params, headers=xml, timeout=10)
+        assert response.status_code == status, url
+        assert text in response.text
+    assert len(strict.refused) == len(cases)
+
+
+def test_double_serves_the_recording_reduced_to_the_request(strict, real_data):
+    base = get_settings().base_url("imf") + "/data/dataflow/IMF.STA/IMTS/+/"
+    response = requests.get(base + "USA.XG_FOB_USD.G001.A", timeout=10,
+                            headers={"Accept": "application/xml"},
+                            params={"c[TIME_PERIOD]": "ge:2023-01-01+le:2023-12-31"})
+    assert response.headers["X-Test-Double"] == "recorded values"
+    # real IMF value (recorded file): US exports to G001, 2023; G998 and 2024 were not asked for
+    assert b'OBS_VALUE="2019551635133"' in response.content
+    assert b"G998" not in response.content and b'TIME_PERIOD="2024"' not in response.content
+    assert strict.refused == []

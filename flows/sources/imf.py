@@ -3,15 +3,61 @@
 IMTS replaced the IMF Direction of Trade Statistics (DOTS) when the old
 ``dataservices.imf.org`` service was retired in 2025 (shared/docs/sources.md §3).
 
-Request (:func:`plan`), as recorded in OpenBB's cassette
-``…direction_of_trade_fetcher_urllib3_v2.yaml`` (shared/data/real/PROVENANCE.md, imf/)::
+Request contract (:func:`plan`; evidence in shared/docs/live_contracts.md §2)::
 
-    GET {base}/data/dataflow/IMF.STA/IMTS/+/{COUNTRY}.{INDICATOR}.{COUNTERPART}.{FREQ}
-        ?c[TIME_PERIOD]=ge:YYYY-MM-DD+le:YYYY-MM-DD&dimensionAtObservation=TIME_PERIOD&detail=full
+    GET {base}/data/dataflow/IMF.STA/IMTS/+/{COUNTRY}.{INDICATOR}.{COUNTERPART_COUNTRY}.{FREQUENCY}
+        ?c[TIME_PERIOD]=ge:YYYY-MM-DD+le:YYYY-MM-DD&dimensionAtObservation=TIME_PERIOD
+        &detail=full&includeHistory=false
+    Accept: application/xml
 
-``{base}`` is ``settings.base_url("imf")`` (default ``https://api.imf.org/external/sdmx/3.0``);
-several codes in one key position are joined with ``+``; the ``+`` after ``IMTS/`` asks for the
-latest dataflow version.
+``{base}`` is ``settings.base_url("imf")`` (default ``https://api.imf.org/external/sdmx/3.0``).
+
+* **Path shape** — *confirmed*: the request recorded in OpenBB's cassette
+  ``…direction_of_trade_fetcher_urllib3_v2.yaml`` @ ``1bd76a97`` (shared/data/real/PROVENANCE.md,
+  imf/) and built by OpenBB-finance/OpenBB
+  ``openbb_platform/providers/imf/openbb_imf/utils/query_builder.py`` @ ``5413cf62…``
+  (``…/data/dataflow/{agency}/{flow}/+/{key}``; the ``+`` after ``IMTS/`` asks for the latest
+  dataflow version; several codes in one key position are joined with ``+``).
+* **Key order** ``COUNTRY.INDICATOR.COUNTERPART_COUNTRY.FREQUENCY`` — *confirmed*: OpenBB's
+  ``build_url`` orders the key by each dimension's ``position`` in the dataflow's DSD
+  (``IMF.STA:DSD_IMTS``), and the recorded request ``USA.XG_FOB_USD.G001+G998.A`` answers
+  series whose attributes name those four dimensions in that order.
+* **Query parameters** — *confirmed* (the recorded request): ``c[TIME_PERIOD]`` with
+  ``ge:``/``le:`` ISO dates joined by ``+`` (SDMX-REST 2.0 component filter),
+  ``dimensionAtObservation=TIME_PERIOD``, ``detail=full``, ``includeHistory=false``. We send
+  ``le:`` the last day of the last month (OpenBB sends the first day of the next month; whether
+  the IMF compares ``le`` with a period's start or end is *unverified*, the last day is safe
+  either way). Periods in the answer are ``2024-M01`` (monthly, live_contracts §2.3,
+  *consistent*) or ``2023`` (annual, recorded).
+* **Accept: application/xml** — *confirmed*. Without an XML Accept (none, or ``*/*``) the SDMX 3.0
+  API answers **SDMX-JSON 2.0** (an IMF engineer in khaeru/sdmx PR #225, 2025-03-03: "By default
+  for SDMX 3.0 we return JSON"); OpenBB's ``fetch_data`` sends ``Accept: application/xml`` and the
+  recorded answer is SDMX-ML 3.0 ``StructureSpecificData``. The header is part of the request
+  (:attr:`FetchRequest.headers`), so it is archived with it.
+* **No key** is needed for public data — *consistent*: the IMF staff's own client
+  (aboddie/imfidata @ ``f8852b82``) sends none for public datasets, nor does OpenBB. An optional
+  key (``settings.imf_api_key``) is sent by :func:`headers`.
+* **Rate limits** — *unverified* (unofficial: about 50 requests/s per User-Agent): the HTTP layer
+  sends a distinctive User-Agent and backs off on 429/503.
+* **Monthly requests are split at the release calendar** (:mod:`flows.release_calendar`, rule
+  ``imf``: about a quarter after the month, *assumed*): one request for the months expected by
+  today, one for the months after it, so months that are not out yet are named as such.
+
+Answers (:func:`interpret`, before the generic HTTP checks; each rule's confidence):
+
+* A JSON body (SDMX-JSON 2.0, what the API sends without an XML Accept) is never handed to the
+  XML parser: :class:`FetchError` naming the format — *confirmed* (see Accept above).
+* "No data": HTTP 404, an SDMX error message with code ``100`` / "No Results Found" /
+  ``NoResultsFound``, an empty body, or a ``StructureSpecificData`` without any ``Series`` —
+  the SDMX-REST standard answers 404 with error 100 for an empty result (sdmx-twg/sdmx-rest
+  ``v2_1/ws/rest/docs/4_7_errors.md``); which of these shapes ``api.imf.org`` sends is
+  *unverified*, so all are read the same way. When the request's first month is not yet due
+  (:func:`flows.release_calendar.is_due`) → :class:`NotYetReleased`; when it is due →
+  :class:`MissingRelease`.
+* Any other 4xx (except 401/403, left to the generic :class:`AuthError`, and 429) →
+  :class:`RequestRefused` keeping the IMF's own message (SDMX-ML ``ErrorMessage`` text, SDMX-JSON
+  ``errors[].title/detail``, ``message``, or the body text) — the status/body shapes are
+  *unverified* (SDMX-REST: 400 + error 140 syntax / 150 semantic).
 
 Response (:func:`parse`): SDMX-ML 3.0 ``StructureSpecificData``. ``Series`` elements carry the
 key (``COUNTRY``, ``INDICATOR``, ``COUNTERPART_COUNTRY``, ``FREQUENCY``) and series attributes
@@ -64,12 +110,15 @@ Rules, with their sources:
 * An ``Obs`` without ``OBS_VALUE`` (or ``NaN``) is a placeholder, not a zero: no row.
   A ``Series`` without ``Obs`` yields no rows; a message without any ``Series`` is a
   :class:`ParseError` (the IMF answers HTTP 200 with an empty ``DataSet`` for unknown codes).
+* A body that is JSON (SDMX-JSON 2.0) is a :class:`ParseError` naming the format, never an XML
+  syntax error (archived answers are parsed again offline).
 * ``vintage``: the ``DataSet``'s ``UPDATE_DATE`` or ``PUBLICATION_DATE`` when present, else the
   date of the message header's ``Prepared`` (when the IMF served it), else null.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -78,8 +127,20 @@ import polars as pl
 from lxml import etree
 
 from flows.reference import AGGREGATES, UnknownCodeError, is_country
+from flows.release_calendar import is_due, latest_expected_month
 from flows.schema import OBSERVATION_SCHEMA, WORLD, add_months, conform
-from flows.sources.base import FetchRequest, PlanContext, parse_error, xml_root
+from flows.sources.base import (
+    Answer,
+    FetchError,
+    FetchRequest,
+    MissingRelease,
+    NotYetReleased,
+    PlanContext,
+    RequestRefused,
+    SourceError,
+    parse_error,
+    xml_root,
+)
 
 NAME = "imf"
 
@@ -127,6 +188,11 @@ MAX_DECIMALS_WHOLE_USD = 2
 #: Largest plausible single figure in USD (50 × the 2023 US exports to the world, 2.02e12).
 MAX_PLAUSIBLE_USD = Decimal("1e14")
 
+#: The Accept header that gets SDMX-ML 3.0 StructureSpecificData (OpenBB's; see the docstring).
+ACCEPT = "application/xml"
+#: Header carrying the optional key (Azure API Management's default name; *unverified* for IMF).
+KEY_HEADER = "Ocp-Apim-Subscription-Key"
+
 RELEASE = "IMF IMTS (SDMX 3.0) IMF.STA/IMTS"
 CURRENCY = "USD"
 FREQUENCIES = ("A", "M")
@@ -160,16 +226,36 @@ def _last_day(month_start: date) -> date:
     return date.fromordinal(add_months(month_start, 1).toordinal() - 1)
 
 
+def _windows(ctx: PlanContext, frequency: str) -> list[tuple[date, date]]:
+    """The request windows ``(first month, last month)``: for monthly data, split after the
+    latest month the release calendar expects by today (see the module docstring)."""
+    start = ctx.period_start.replace(day=1)
+    end = ctx.period_end.replace(day=1)
+    if frequency != "M":
+        return [(start, end)]
+    latest = latest_expected_month(
+        NAME, ctx.settings.run_date(),
+        overrides_file=str(ctx.settings.release_dates_file) if ctx.settings.release_dates_file else None,
+    )
+    if start <= latest < end:
+        return [(start, latest), (add_months(latest, 1), end)]
+    return [(start, end)]
+
+
 def plan(ctx: PlanContext) -> list[FetchRequest]:
-    """One IMTS data request covering every reporter, both indicators and all counterparts.
+    """IMTS data requests covering every reporter, both indicators and all counterparts.
 
     URL ``{base}/data/dataflow/IMF.STA/IMTS/+/{R1+R2}.XG_FOB_USD+MG_CIF_USD.G001+{P1+P2}.{FREQ}``
-    with params ``c[TIME_PERIOD]=ge:<first day of ctx.period_start>+le:<last day of the month
-    of ctx.period_end>``, ``dimensionAtObservation=TIME_PERIOD``, ``detail=full``; ``expect``
-    ``"xml"``. Reporters and partners are ISO3 (``WLD``/``EU27_2020`` are sent as
-    ``G001``/``G998``); ``G001`` (world) is always requested. ``FREQ`` is
-    ``ctx.options["imf_frequency"]`` (``"M"`` by default, or ``"A"``). ``meta`` records the
-    frequency, indicators and counterparts.
+    with params ``c[TIME_PERIOD]=ge:<first day of the window>+le:<last day of its last month>``,
+    ``dimensionAtObservation=TIME_PERIOD``, ``detail=full``, ``includeHistory=false``; header
+    ``Accept: application/xml``; ``expect`` ``"xml"``. Reporters and partners are ISO3
+    (``WLD``/``EU27_2020`` are sent as ``G001``/``G998``); ``G001`` (world) is always requested.
+    ``FREQ`` is ``ctx.options["imf_frequency"]`` (``"M"`` by default, or ``"A"``). ``meta``
+    records the frequency, indicators and counterparts.
+
+    One request for an annual run; a monthly run whose months straddle the latest month the
+    release calendar expects by ``ctx.settings.run_date()`` gets two (the expected months, then
+    the rest), so a "no data" answer for the rest reads as "not yet released".
 
     Named aggregates of other publishers that IMTS has no area for (``EA20``) are left out of
     the request. Raises :class:`ValueError` for no reporters or an unsupported frequency, and
@@ -188,24 +274,156 @@ def plan(ctx: PlanContext) -> list[FetchRequest]:
     )
     indicators = list(INDICATORS)
     key = ".".join(["+".join(reporters), "+".join(indicators), "+".join(counterparts), frequency])
-    start = ctx.period_start.replace(day=1)
-    end = _last_day(ctx.period_end.replace(day=1))
     return [
         FetchRequest(
             source=NAME,
             url=f"{ctx.settings.base_url(NAME)}/data/dataflow/{DATAFLOW}/{key}",
             params={
-                "c[TIME_PERIOD]": f"ge:{start.isoformat()}+le:{end.isoformat()}",
+                "c[TIME_PERIOD]": f"ge:{start.isoformat()}+le:{_last_day(end).isoformat()}",
                 "dimensionAtObservation": "TIME_PERIOD",
                 "detail": "full",
+                "includeHistory": "false",
             },
             expect="xml",
             reporter=reporters[0] if len(reporters) == 1 else None,
             period_start=start,
-            period_end=ctx.period_end.replace(day=1),
+            period_end=end,
             meta={"frequency": frequency, "indicators": indicators, "counterparts": counterparts},
+            headers={"Accept": ACCEPT},
         )
+        for start, end in _windows(ctx, frequency)
     ]
+
+
+def headers(settings) -> dict[str, str]:
+    """``{"Ocp-Apim-Subscription-Key": <key>}`` when ``settings.imf_api_key`` is set, else ``{}``.
+
+    Public IMTS data need no key (*consistent*: the IMF staff's client aboddie/imfidata @
+    ``f8852b82`` and OpenBB send none; the recorded request used none). The header name is
+    *unverified*: it is Azure API Management's default subscription header, which the IMF's
+    developer portal (``portal.api.imf.org``) is built on; the only public code found using it with
+    the IMF is an exploratory probe script (file-index id 62205801688) that records no outcome.
+    The key is added at send time by the HTTP layer and never archived.
+    """
+    key = getattr(settings, "imf_api_key", None)
+    if key is None:
+        return {}
+    value = key.get_secret_value() if hasattr(key, "get_secret_value") else str(key)
+    return {KEY_HEADER: value} if value else {}
+
+
+# ------------------------------------------------------------------------------------ answers
+_NO_RESULTS = re.compile(r"no\s*results?\s*found|noresultsfound|no\s*records?\s*found", re.I)
+
+
+def _looks_json(answer: Answer) -> bool:
+    head = answer.body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    return head in (b"{", b"[") or "json" in answer.content_type.lower()
+
+
+def _imf_message(answer: Answer) -> tuple[str | None, str]:
+    """``(code, message)`` of an IMF error answer, in its own words (SDMX-ML ``ErrorMessage``,
+    SDMX-JSON ``errors``, ``message``/``detail`` fields, or the body text)."""
+    body = answer.body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if body.startswith(b"<"):
+        try:
+            root = etree.fromstring(
+                body, etree.XMLParser(resolve_entities=False, no_network=True)
+            )
+        except (etree.XMLSyntaxError, ValueError):
+            return None, answer.text()
+        for element in root.iter("{*}ErrorMessage"):
+            text = " ".join(t.strip() for t in element.itertext() if t.strip())
+            return element.get("code"), text or answer.text()
+        return None, " ".join(t.strip() for t in root.itertext() if t.strip())[:300]
+    if body.startswith(b"{"):
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return None, answer.text()
+        errors = data.get("errors") if isinstance(data, dict) else None
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            first = errors[0]
+            parts = [str(first[k]) for k in ("title", "detail") if first.get(k)]
+            code = first.get("code")
+            return (str(code) if code is not None else None), " ".join(parts) or answer.text()
+        if isinstance(data, dict):
+            for field_name in ("message", "detail", "title", "error"):
+                if data.get(field_name):
+                    return None, str(data[field_name])
+    return None, answer.text()
+
+
+def _no_series(answer: Answer) -> bool:
+    """True for a 200 ``StructureSpecificData`` that holds no ``Series`` (an empty result)."""
+    if b"<Series" in answer.body or b":Series" in answer.body:
+        return False
+    try:
+        root = etree.fromstring(
+            answer.body, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+        )
+    except (etree.XMLSyntaxError, ValueError):
+        return False
+    return etree.QName(root).localname == "StructureSpecificData"
+
+
+def _no_data(answer: Answer, message: str) -> SourceError:
+    """NotYetReleased before the release calendar expects the request's first month (plus
+    grace), MissingRelease after."""
+    request = answer.request
+    first = request.period_start or request.period_end
+    annual = request.meta.get("frequency") == "A"
+    # a year is due once its December is; a month once the month is
+    due_month = first.replace(month=12) if (annual and first is not None) else first
+    if first is not None and not is_due(NAME, due_month, answer.today, annual=annual):
+        return NotYetReleased(
+            NAME, answer.what,
+            f"no IMTS data yet for {first:%Y-%m} onwards (IMF answered: {message}); the release "
+            "calendar does not expect it yet",
+            period=first,
+        )
+    return MissingRelease(
+        NAME, answer.what,
+        f"the IMF has no data for a period the release calendar says is out (IMF answered: "
+        f"{message})",
+    )
+
+
+def interpret(answer: Answer) -> SourceError | None:
+    """The IMF's own reading of an answer (rules and evidence in the module docstring).
+
+    Returns :class:`FetchError` for an SDMX-JSON body (the request lacked the XML Accept),
+    :class:`NotYetReleased` / :class:`MissingRelease` for "no data" (404, SDMX error 100, an empty
+    body or a message without Series), :class:`RequestRefused` with the IMF's message for any
+    other 4xx except 401/403/429, else ``None`` (generic checks: auth, retries, HTML).
+    """
+    status = answer.status
+    if status in (401, 403, 429) or status >= 500:
+        return None
+    code, message = _imf_message(answer)
+    no_results = bool(_NO_RESULTS.search(message)) or code == "100"
+    if status == 200 and _looks_json(answer) and not no_results:
+        return FetchError(
+            NAME, answer.what,
+            "the IMF answered SDMX-JSON 2.0 (Content-Type "
+            f"{answer.content_type or 'not given'!r}), not SDMX-ML: the SDMX 3.0 API sends JSON "
+            f"unless the request asks for XML (sent Accept: "
+            f"{answer.request.headers.get('Accept', 'none')!r}; needed {ACCEPT!r}); not parsed",
+        )
+    if status == 404 or (status == 200 and (no_results or not answer.body.strip())):
+        if status == 404 and answer.body.strip() and not no_results:
+            return RequestRefused(
+                NAME, answer.what, f"HTTP 404: {message}", status=404, code=code, message=message
+            )
+        return _no_data(answer, message or f"HTTP {status} with an empty body")
+    if status == 200 and _no_series(answer):
+        return _no_data(answer, "a StructureSpecificData message without any Series")
+    if 400 <= status < 500:
+        return RequestRefused(
+            NAME, answer.what, f"HTTP {status}: the IMF refused the request: {message}",
+            status=status, code=code, message=message,
+        )
+    return None
 
 
 # -------------------------------------------------------------------------------------- parse
@@ -328,6 +546,12 @@ def _vintage(request: FetchRequest, root: etree._Element, dataset: etree._Elemen
 
 
 def _root(body: bytes, request: FetchRequest) -> etree._Element:
+    if body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
+        raise parse_error(
+            request,
+            "the body is JSON (SDMX-JSON 2.0, what the IMF sends without an XML Accept), not "
+            "SDMX-ML 3.0; request it with Accept: application/xml",
+        )
     root = xml_root(body, request)
     qname = etree.QName(root)
     if qname.localname == "Error":
