@@ -283,7 +283,8 @@ def status() -> None:
     """Coverage and staleness per source, the published build and the last run.
 
     Staleness compares each source's latest period with the latest month its publisher should
-    have released by today (release lags in flows/schedules.py, listed in the README).
+    have released by today, from the release calendar (flows/release_calendar.py, README). A
+    source is behind only once the next month's expected release date has passed.
     """
     from flows.report import read_last_run, staleness_rows
 
@@ -297,14 +298,17 @@ def status() -> None:
     finally:
         con.close()
     console.print(f"warehouse: {database} (built {built_at:%Y-%m-%d %H:%M} UTC, fingerprint {fp[:12]})")
-    rows = staleness_rows(database)
+    settings = _settings()
+    files = str(settings.release_dates_file) if settings.release_dates_file else None
+    rows = staleness_rows(database, today=settings.run_date(), overrides_file=files)
     console.print(_table(
         "Coverage and staleness per source",
         ["source", "reporters/currencies", "first period", "latest period", "rows", "days since",
-         "release lag (days)", "expected latest", "state"],
+         "next release expected", "calendar", "expected latest", "state"],
         [[r["source"], r.get("series", "–"), _fmt_month(r.get("first_period")),
           _fmt_month(r.get("latest_period")), r.get("rows", 0), r["days_since"] if r["days_since"]
-          is not None else "–", r["lag_days"], _fmt_month(r["expected"]), r["state"]] for r in rows],
+          is not None else "–", r["next_release"] or "–", r["basis"], _fmt_month(r["expected"]),
+          r["state"]] for r in rows],
     ))
     last = read_last_run(database.parent / "reports")
     if last is None:

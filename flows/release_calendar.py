@@ -157,3 +157,53 @@ def latest_expected_month(source: str, today: date, *, overrides_file: str | Non
             return month
         month = add_months(month, -1)
     raise ValueError(f"{source}: no month expected in the five years before {today}")
+
+
+#: Reference months written to ``meta.release_calendar`` (fixed, so a build stays a pure function
+#: of the archive and the code).
+CALENDAR_FIRST_MONTH = date(1990, 1, 1)
+CALENDAR_LAST_MONTH = date(2040, 12, 1)
+
+
+def calendar_rows(overrides_file: str | None = None) -> list[tuple]:
+    """``(source, period, expected_release, basis, rule, overridden)`` for every source and
+    reference month from :data:`CALENDAR_FIRST_MONTH` to :data:`CALENDAR_LAST_MONTH`."""
+    overrides = _overrides(overrides_file)
+    rows = []
+    for source, rule in RULES.items():
+        month = CALENDAR_FIRST_MONTH
+        while month <= CALENDAR_LAST_MONTH:
+            rows.append((
+                source, month, expected_release(source, month, overrides_file=overrides_file),
+                rule.basis, rule.description, (source, month) in overrides,
+            ))
+            month = add_months(month, 1)
+    return rows
+
+
+def write_release_calendar(con, overrides_file: str | None = None) -> None:
+    """(Re)create ``meta.release_calendar`` in the DuckDB connection ``con``."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS meta")
+    con.execute(
+        """CREATE OR REPLACE TABLE meta.release_calendar (
+               source VARCHAR NOT NULL, period DATE NOT NULL, expected_release DATE NOT NULL,
+               basis VARCHAR NOT NULL, rule VARCHAR NOT NULL, overridden BOOLEAN NOT NULL,
+               grace_days INTEGER NOT NULL, PRIMARY KEY (source, period))"""
+    )
+    frame = _calendar_frame(overrides_file)  # noqa: F841 - read by DuckDB's replacement scan
+    con.execute("INSERT INTO meta.release_calendar SELECT * FROM frame")
+
+
+@cache
+def _calendar_frame(overrides_file: str | None):
+    import polars as pl
+
+    return pl.DataFrame(
+        [(*row, RULES[row[0]].grace_days) for row in calendar_rows(overrides_file)],
+        schema={
+            "source": pl.String, "period": pl.Date, "expected_release": pl.Date,
+            "basis": pl.String, "rule": pl.String, "overridden": pl.Boolean,
+            "grace_days": pl.Int32,
+        },
+        orient="row",
+    )

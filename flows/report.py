@@ -21,8 +21,8 @@ from pathlib import Path
 
 import duckdb
 
+from flows import release_calendar
 from flows.fetch import SourceOutcome
-from flows.schedules import RELEASE_LAGS, expected_latest_month
 from flows.schema import OBSERVATION_KEY, add_months
 from flows.sources import SOURCE_NAMES
 
@@ -144,23 +144,37 @@ def headline_rows(database: Path, reporter: str, limit: int = 6) -> list[dict]:
     )
 
 
-def staleness_rows(database: Path, today: date | None = None) -> list[dict]:
-    """Coverage per source with its staleness against the expected release lag.
+def staleness_rows(
+    database: Path, today: date | None = None, overrides_file: str | None = None
+) -> list[dict]:
+    """Coverage per source with its staleness against the release calendar.
 
     Keys: those of :func:`coverage_rows` plus ``days_since`` (days from the end of the latest
-    period to ``today``), ``lag_days`` (:data:`flows.schedules.RELEASE_LAGS`), ``expected``
-    (the latest month that should be out) and ``state`` (``up to date``, ``behind N month(s)``
-    or ``no data``). Every known source gets a row.
+    period to ``today``), ``next_release`` (the expected release date of the month after the
+    latest period, :func:`flows.release_calendar.expected_release`), ``basis`` (``documented``
+    or ``assumed``), ``expected`` (the latest month that should be out by ``today``,
+    :func:`flows.release_calendar.latest_expected_month`) and ``state`` (``up to date``,
+    ``behind N month(s)`` or ``no data``). A source is behind only once the next month's
+    expected date has passed. Every known source gets a row.
     """
     today = today or datetime.now(UTC).date()
     by_source = {r["source"]: r for r in coverage_rows(database)}
     out = []
     for source in SOURCE_NAMES:
         row = dict(by_source.get(source) or {"source": source})
-        lag = RELEASE_LAGS.get(source)
-        expected = expected_latest_month(source, today)
-        row["lag_days"] = lag.days if lag else None
+        expected = release_calendar.latest_expected_month(
+            source, today, overrides_file=overrides_file
+        )
+        row["basis"] = release_calendar.RULES[source].basis
         row["expected"] = expected
+        latest_period = row.get("latest_period")
+        row["next_release"] = (
+            release_calendar.expected_release(
+                source, add_months(latest_period, 1), overrides_file=overrides_file
+            )
+            if latest_period is not None
+            else None
+        )
         latest = row.get("latest_period")
         if latest is None:
             row["days_since"], row["state"] = None, "no data"

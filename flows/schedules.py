@@ -20,58 +20,19 @@ the trailing revision window). A second, Census-only run on the **9th at 09:00 A
 (37 to 40 days after the end of M-2, after the FT-900's 08:30 ET release) brings the US figures
 in a few days earlier. A release that slips past its run is caught by the next one.
 
-The lags below are what ``trade-imbalance status`` compares each source's latest period with;
-each schedule runs on or after the lag of the sources it refreshes (``tests/test_deployment.py``).
+Release dates come from the one release calendar, :mod:`flows.release_calendar` (also read by
+``trade-imbalance status``, ``marts.source_coverage`` and the "not yet released" answers); each
+schedule runs on or after the expected release of the months it aims at
+(``tests/test_deployment.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
-
-from flows.schema import add_months
 
 if TYPE_CHECKING:
     from prefect.schedules import Schedule
-
-
-@dataclass(frozen=True)
-class ReleaseLag:
-    """Days after the end of a reference month by which a publisher's figures are expected."""
-
-    source: str
-    days: int
-    basis: str
-
-
-#: Expected release lag per source, used by ``trade-imbalance status`` to flag stale data.
-RELEASE_LAGS: dict[str, ReleaseLag] = {
-    lag.source: lag
-    for lag in (
-        ReleaseLag("gacc", 10, "GACC releases around the 7th–10th of the next month (sources.md §5)"),
-        ReleaseLag("census", 37, "FT-900 about 35 days after month end, plus 2 (sources.md §2)"),
-        ReleaseLag("imf", 100, "IMF IMTS monthly data lag about a quarter (sources.md §3)"),
-        ReleaseLag("eurostat", 50, "assumed: Eurostat's release timing is unverified (sources.md §4)"),
-        ReleaseLag("comtrade", 180, "assumed: UN Comtrade has no fixed calendar (sources.md §1)"),
-        ReleaseLag("ecb", 5, "assumed: monthly averages of daily ECB rates exist once the month ends"),
-    )
-}
-
-
-def expected_latest_month(source: str, today: date) -> date | None:
-    """The latest reference month (first day) whose figures ``source`` should have released.
-
-    That is the latest month M whose last day plus the source's release lag is on or before
-    ``today``; None for a source without a documented lag.
-    """
-    lag = RELEASE_LAGS.get(source)
-    if lag is None:
-        return None
-    month = date(today.year, today.month, 1)
-    while add_months(month, 1) - timedelta(days=1) + timedelta(days=lag.days) > today:
-        month = add_months(month, -1)
-    return month
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,8 @@ def _columns_ddl(schema: dict[str, pl.DataType]) -> str:
 
 
 def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the ``raw`` and ``meta`` schemas and tables if absent."""
+    """Create the ``raw`` and ``meta`` schemas and tables if absent, and (re)write
+    ``meta.release_calendar`` (:mod:`flows.release_calendar`)."""
     obs_cols = _columns_ddl(OBSERVATION_SCHEMA)
     fx_cols = _columns_ddl(FX_SCHEMA)
     key = ", ".join(OBSERVATION_KEY)
@@ -86,6 +87,10 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     source VARCHAR, payload_sha256 VARCHAR, target VARCHAR, rows BIGINT, partitions BIGINT,
     fetched_at TIMESTAMP)"""
     )
+    # The release calendar is reference data of every warehouse (marts.release_calendar).
+    from flows.release_calendar import write_release_calendar
+
+    write_release_calendar(con)
 
 
 def load_manifest(con: duckdb.DuckDBPyConnection, entries: list[ManifestEntry]) -> None:

@@ -29,7 +29,7 @@ import pytest
 import yaml
 from prefect.utilities.callables import parameter_schema
 
-from flows import schedules
+from flows import release_calendar, schedules
 from flows.flow import ARTIFACT_KEY, Partner, Reporter, deployments, monthly_refresh
 from flows.schema import add_months
 from flows.sources import SOURCE_NAMES
@@ -107,22 +107,18 @@ def _run_days(spec: schedules.ScheduleSpec, year: int) -> list[datetime]:
 def test_each_schedule_runs_after_its_sources_release(spec):
     assert spec.timezone in ("Asia/Shanghai", "America/New_York")  # explicit, never UTC
     sources = spec.parameters.get("sources", ["gacc", "census", "ecb"])
-    # The month each run is meant to pick up: China customs M-1, the US Census M-2.
+    # The month each run is meant to pick up: China customs M-1 (in February M-2: January comes
+    # with February in March), the US Census M-2; the release calendar must expect it by then.
     aimed = {"gacc": 1, "census": 2, "ecb": 1}
     for year in (2025, 2028):  # a common and a leap year
         for run in _run_days(spec, year):
             month = date(run.year, run.month, 1)
             for source in sources:
-                target = add_months(month, -aimed[source])
-                assert schedules.expected_latest_month(source, run.date()) == target, (source, run)
-
-
-def test_release_lags_match_sources_md():
-    # sources.md §5: GACC "around the 7th–10th of the following month"; §2: FT-900 "about 35
-    # days after month end"; §3: IMF monthly data "lag about a quarter".
-    assert schedules.RELEASE_LAGS["gacc"].days == 10
-    assert 35 <= schedules.RELEASE_LAGS["census"].days <= 37
-    assert 90 <= schedules.RELEASE_LAGS["imf"].days <= 100
+                back = aimed[source] + (1 if source == "gacc" and run.month == 2 else 0)
+                target = add_months(month, -back)
+                assert release_calendar.latest_expected_month(source, run.date()) == target, (
+                    source, run,
+                )
 
 
 def test_parameter_schema_renders_a_typed_form():

@@ -26,7 +26,6 @@ from flows.report import (
     write_last_run,
     write_report,
 )
-from flows.schedules import RELEASE_LAGS, expected_latest_month
 from flows.schema import OBSERVATION_SCHEMA
 from flows.sources import SOURCE_NAMES
 from flows.warehouse import create_raw_tables
@@ -134,33 +133,14 @@ def test_coverage_per_source(warehouse):
     )
 
 
-@pytest.mark.parametrize(
-    ("source", "today", "expected"),
-    [
-        ("gacc", date(2026, 4, 10), date(2026, 3, 1)),  # 31 March + 10 days
-        ("gacc", date(2026, 4, 9), date(2026, 2, 1)),
-        ("gacc", date(2026, 1, 5), date(2025, 11, 1)),
-        ("census", date(2026, 5, 7), date(2026, 3, 1)),  # 31 March + 37 days
-        ("census", date(2026, 5, 6), date(2026, 2, 1)),
-        ("imf", date(2026, 4, 10), date(2025, 12, 1)),  # 31 December + 100 days
-    ],
-)
-def test_expected_latest_month(source, today, expected):
-    assert expected_latest_month(source, today) == expected
-
-
-def test_every_source_has_a_documented_release_lag():
-    assert set(RELEASE_LAGS) == set(SOURCE_NAMES)
-    assert all(lag.days > 0 and lag.basis for lag in RELEASE_LAGS.values())
-
-
 def test_staleness_against_the_release_lag(warehouse):
     rows = {r["source"]: r for r in staleness_rows(warehouse, today=date(2026, 5, 15))}
     assert list(rows) == list(SOURCE_NAMES)
     gacc = rows["gacc"]  # latest 2026-03; by 15 May April (out ~10 May) is expected
-    assert (gacc["days_since"], gacc["lag_days"], gacc["expected"], gacc["state"]) == (
-        45, 10, date(2026, 4, 1), "behind 1 month(s)"
+    assert (gacc["days_since"], gacc["next_release"], gacc["expected"], gacc["state"]) == (
+        45, date(2026, 5, 10), date(2026, 4, 1), "behind 1 month(s)"
     )
+    assert gacc["basis"] == "documented" and rows["eurostat"]["basis"] == "assumed"
     assert rows["census"]["expected"] == date(2026, 3, 1)
     assert rows["census"]["state"] == "behind 2 month(s)"  # latest is 2026-01
     assert rows["imf"]["state"] == "no data"
