@@ -9,6 +9,7 @@ Real payloads (read from ../shared/data/real, never copied):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,13 +18,28 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+import requests
 
+from flows.archive import Archive
+from flows.fetch import SourceOutcome, fetch_source
 from flows.http import HttpClient
 from flows.schema import FX_SCHEMA
+from flows.scope import RunScope
 from flows.settings import get_settings
 from flows.sources import ecb, target_of
-from flows.sources.base import FetchRequest, ParseError, PlanContext
+from flows.sources.base import (
+    Answer,
+    FetchRequest,
+    MissingRelease,
+    NotYetReleased,
+    ParseError,
+    PlanContext,
+    RequestRefused,
+)
 from tests.conftest import real_file
+from tests.double import StrictPublishers
+from tests.double import ecb as ecb_double
+from tests.recorded_server import point_publishers_at
 
 CNY_JSON = "gacc_html/ecb_cny_eur_monthly.json"
 USD_XML = "ecb/exr_M.USD.EUR.SP00.A_sdmxml21_generic_1999-01_2019-12.xml"
@@ -313,3 +329,127 @@ def test_usd_conversion_sql_rule(usd_xml: bytes, cny_json: bytes):
     assert usd["cny_no_rate"] is None  # no CNY rate for 2019-12 in the recorded files: NULL
     # CNY 7,970,263.64 (made up) / real 7.970263636363637 CNY per EUR × made-up 1.25 USD per EUR
     assert usd["cny"] == pytest.approx(1_000_000.0 * 1.25, rel=1e-12)
+
+
+# ------------------------------------------------------------------ answers (interpret)
+NO_RESULTS = (  # the ECB's 404 body as quoted in expersso/ecb issue #7 (2025-05-27)
+    b'{"type":"/service/data/EXR/M.USD.EUR.SP00.A","title":"Not Found","status":404,'
+    b'"detail":"No results found.","instance":"/service/data/EXR/M.USD.EUR.SP00.A"}'
+)
+
+
+def _answer(status: int, body: bytes, today: date) -> Answer:
+    request = dataclasses.replace(REQUEST, period_start=date(2026, 4, 1),
+                                  period_end=date(2026, 4, 1))
+    return Answer(request, request.describe(), status, {"Content-Type": "application/json"},
+                  body, today=today)
+
+
+def test_interpret_no_results_by_the_release_calendar():
+    # April 2026's average is expected 3 May (+2 days' grace): not yet on 4 May, missing on 10 May
+    for status, body in ((404, NO_RESULTS), (200, b"")):
+        early = ecb.interpret(_answer(status, body, date(2026, 5, 4)))
+        assert isinstance(early, NotYetReleased) and early.period == date(2026, 4, 1)
+        late = ecb.interpret(_answer(status, body, date(2026, 5, 10)))
+        assert isinstance(late, MissingRelease)
+    assert "No results found." in str(ecb.interpret(_answer(404, NO_RESULTS, date(2026, 5, 10))))
+    assert ecb.interpret(_answer(200, b"{}", date(2026, 5, 10))) is None  # for the parser
+
+
+def test_interpret_keeps_the_ecbs_message():
+    body = b'{"status":400,"title":"Bad Request","detail":"Invalid value for format: json"}'
+    error = ecb.interpret(_answer(400, body, date(2026, 5, 10)))
+    assert isinstance(error, RequestRefused) and error.status == 400
+    assert error.message == "Invalid value for format: json"
+    spring = b'{"timestamp":"2025-03-03T11:46:26","status":404,"error":"Not Found","path":"/x/"}'
+    error = ecb.interpret(_answer(404, spring, date(2026, 5, 10)))
+    assert isinstance(error, RequestRefused) and error.message == "Not Found"
+    assert ecb.interpret(_answer(503, b"", date(2026, 5, 10))) is None
+
+
+# ------------------------------------------------------------------------- the strict double
+TODAY = date(2026, 5, 15)
+
+
+@pytest.fixture
+def strict(httpserver, monkeypatch):
+    handler = StrictPublishers()
+    point_publishers_at(httpserver, handler, monkeypatch)
+    handler.handlers["ecb"].today = TODAY
+    yield handler
+    get_settings.cache_clear()
+
+
+def _fetch(scope: RunScope, tmp_path) -> SourceOutcome:
+    settings = get_settings().model_copy(update={"today": TODAY})
+    return fetch_source("ecb", scope, settings, Archive(tmp_path / "raw"))
+
+
+def test_refresh_against_the_strict_double(strict, tmp_path, real_data):
+    outcome = _fetch(RunScope(period_start=date(2025, 1, 1), period_end=date(2026, 3, 1)),
+                     tmp_path)
+    assert strict.refused == []
+    assert outcome.ok, outcome.line()
+    # USD: MADE-UP rates for 2025-01..2026-03 (15 months; the recording ends in 2019);
+    # CNY: the recorded JSON as recorded (7 months, 2025-10..2026-04).
+    assert outcome.rows_parsed == 15 + 7
+
+
+def test_made_up_rates_are_labelled(strict):
+    url = get_settings().base_url("ecb") + "/data/EXR/M.USD.EUR.SP00.A"
+    response = requests.get(url, params={"format": "jsondata", "startPeriod": "2026-03",
+                                         "endPeriod": "2026-03"}, timeout=10)
+    assert response.headers["X-Test-Double"] == "made-up values"
+    assert b"MADE-UP" in response.content
+    rates = _rates(ecb.parse(response.content, REQUEST), "USD")
+    assert rates == {date(2026, 3, 1): ecb_double.made_up_rate("USD", 2026, 3)}
+
+
+def test_double_reencodes_recorded_usd_rates_as_json(strict, real_data):
+    url = get_settings().base_url("ecb") + "/data/EXR/M.USD.EUR.SP00.A"
+    response = requests.get(url, params={"format": "jsondata", "startPeriod": "1999-01",
+                                         "endPeriod": "1999-03"}, timeout=10)
+    assert response.headers["X-Test-Double"] == "recorded values, re-encoded"
+    rates = _rates(ecb.parse(response.content, REQUEST), "USD")
+    # real ECB values of the recorded SDMX-ML file (PROVENANCE.md: 1999-01 = 1.16078)
+    assert rates[date(1999, 1, 1)] == 1.16078
+    assert rates[date(1999, 3, 1)] == 1.088295652173913
+
+
+def test_month_not_yet_released(strict, tmp_path):
+    outcome = _fetch(RunScope(period_start=date(2026, 5, 1), period_end=date(2026, 5, 1),
+                              options={"fx_currencies": ["USD"]}), tmp_path)
+    assert outcome.ok and outcome.rows_parsed == 0, outcome.line()
+    assert outcome.not_released == ["2026-05"]
+    assert strict.refused == []
+
+
+def test_malformed_request_fails_with_the_ecbs_message(strict, tmp_path, monkeypatch):
+    original = ecb.plan
+
+    def plan_with_short_key(ctx):  # drops EXR_SUFFIX: four positions instead of five
+        return [dataclasses.replace(r, url=r.url.removesuffix(".A")) for r in original(ctx)]
+
+    monkeypatch.setattr(ecb, "plan", plan_with_short_key)
+    outcome = _fetch(RunScope(period_start=date(2026, 1, 1), period_end=date(2026, 3, 1),
+                              options={"fx_currencies": ["USD"]}), tmp_path)
+    assert not outcome.ok
+    assert "HTTP 400: the ECB refused the request: The key M.USD.EUR.SP00 has 4 dimensions" in (
+        outcome.errors[0]
+    )
+    assert len(strict.refused) == 1
+
+
+def test_double_refuses_unknown_parameters_and_codes(strict):
+    base = get_settings().base_url("ecb") + "/data/EXR/"
+    cases = [
+        ("M.USD.EUR.SP00.A", {"start": "2025-01"}, "Unknown parameter: start"),
+        ("M.USD.EUR.SP00.A", {"startPeriod": "Jan 2025"}, "Invalid value for startPeriod: Jan 2025"),
+        ("M.USD.EUR.SP00.A", {"format": "json"}, "Invalid value for format: json"),
+        ("M.US.EUR.SP00.A", {}, "Invalid code US for dimension CURRENCY"),
+    ]
+    for key, params, detail in cases:
+        response = requests.get(base + key, params=params, timeout=10)
+        assert response.status_code == 400
+        assert response.json()["detail"] == detail
+    assert len(strict.refused) == len(cases)

@@ -5,15 +5,51 @@ Used to convert EUR (Eurostat) and other non-USD values to USD month by month (D
 
 Request (:func:`plan`)::
 
-    GET {base}/data/EXR/M.{CUR1+CUR2…}.EUR.SP00.A
+    GET {base}/data/EXR/M.{CUR}.EUR.SP00.A
         ?format=jsondata&startPeriod=YYYY-MM&endPeriod=YYYY-MM
 
 ``{base}`` is ``settings.base_url("ecb")`` (default ``https://data-api.ecb.europa.eu/service``).
-The key is ``FREQ.CURRENCY.CURRENCY_DENOM.EXR_TYPE.EXR_SUFFIX``: monthly (``M``), currencies
-per one euro (``EUR`` denominator), spot ECB reference rate (``SP00``), average of the daily
-observations through the month (``A``) — dimension and attribute names and values as served in
-``gacc_html/ecb_cny_eur_monthly.json`` (``COLLECTION`` "Average of observations through
-period", ``TITLE`` "Chinese yuan renminbi/Euro ECB reference exchange rate").
+
+Contract (the ECB Data Portal's SDMX 2.1 REST API; confidence per rule):
+
+* **Path** ``{base}/data/{flowRef}/{key}`` with flowRef ``EXR`` — *confirmed*: ECB Data Portal
+  help, https://data.ecb.europa.eu/help/api/data ("protocol://wsEntryPoint/resource/flowRef/
+  key?parameters", entry point ``data-api.ecb.europa.eu/service/``).
+* **Key** ``FREQ.CURRENCY.CURRENCY_DENOM.EXR_TYPE.EXR_SUFFIX`` (the EXR DSD ``ECB_EXR1``'s order;
+  the help page: dimension values "following the order in which the Dimensions are defined in the
+  DSD", joined with ``.``) — *confirmed* by both recordings: ``structure.dimensions.series`` of
+  ``gacc_html/ecb_cny_eur_monthly.json`` and the ``SeriesKey`` of the USD file list exactly these
+  five in this order. We send monthly (``M``), currencies per one euro (``EUR`` denominator), spot
+  ECB reference rate (``SP00``), average of the daily observations through the month (``A``):
+  ``COLLECTION`` "Average of observations through period", ``TITLE`` "Chinese yuan
+  renminbi/Euro ECB reference exchange rate" in the recorded JSON.
+* **Parameters** ``startPeriod``/``endPeriod`` (``YYYY-MM`` for monthly data), also documented:
+  ``updatedAfter``, ``first/lastNObservations``, ``detail``, ``includeHistory`` — *confirmed*
+  (help page above). ``format=jsondata`` selects SDMX-JSON — *consistent*: not on the help page
+  (which documents the Accept header: SDMX-ML 2.1 GenericData is the default, SDMX-JSON is
+  ``application/vnd.sdmx.data+json;version=1.0.0-wd``,
+  https://data.ecb.europa.eu/help/api/content-negotiation) but used by public clients
+  (beancount/beanprice PR #82 shows the answer's Content-Type
+  ``application/vnd.sdmx.data+json;version=1.0.0-wd``; ``format=csvdata`` in openlinker PR
+  #2050, live 2026-08), and the recorded CNY file is that JSON.
+* **No key, no documented rate limit** — *consistent* (ECB help; public clients send none).
+
+Answers (:func:`interpret`):
+
+* **HTTP 404 "No results found."** when nothing matches the query — *confirmed*: status codes
+  page https://data.ecb.europa.eu/help/api/status-codes ("A 404 HTTP status code will be
+  returned if there are no results matching the query"); body shape
+  ``{"type", "title": "Not Found", "status": 404, "detail": "No results found.", "instance"}`` in
+  expersso/ecb issue #7 (2025-05-27). A 200 with an empty body answered a ``format=jsondata``
+  query for a day without data in 2024 (beanprice PR #82) — *unverified* today; read the same
+  way. Both mean "no data for these months": :class:`NotYetReleased` while the release calendar
+  (rule ``ecb``) does not expect the window's first month yet, :class:`MissingRelease` once it
+  does. A 404 that does not say "No results" (a wrong path; a Spring ``{"error": "Not Found"}``
+  body in expersso/ecb issue #6) is a :class:`RequestRefused`.
+* **HTTP 400** "Syntax error" ("a syntactic or semantic issue with the parameters", status codes
+  page) — *confirmed* status; the body's shape is *unverified* (the problem JSON's ``detail`` is
+  kept as the ECB's message, else the body text). Other 4xx (406, 413, 501…) likewise; 401/403,
+  429 and 5xx are left to the generic HTTP checks (retry, back-off).
 
 Responses (:func:`parse`, format chosen by content, not by request):
 
@@ -47,8 +83,19 @@ from typing import Any
 import polars as pl
 from lxml import etree
 
+from flows.release_calendar import is_due
 from flows.schema import FX_SCHEMA
-from flows.sources.base import FetchRequest, PlanContext, parse_error, xml_root
+from flows.sources.base import (
+    Answer,
+    FetchRequest,
+    MissingRelease,
+    NotYetReleased,
+    PlanContext,
+    RequestRefused,
+    SourceError,
+    parse_error,
+    xml_root,
+)
 
 NAME = "ecb"
 #: Parsed frames go to ``raw.fx_rates`` (see :func:`flows.sources.target_of`).
@@ -144,6 +191,53 @@ def plan(ctx: PlanContext) -> list[FetchRequest]:
         )
         for code in currencies
     ]
+
+
+# ------------------------------------------------------------------------------------ answers
+def _ecb_message(answer: Answer) -> str:
+    """The ECB's own sentence: the problem JSON's ``detail`` (or ``error``), else the body."""
+    try:
+        data = json.loads(answer.body)
+    except ValueError:
+        return answer.text()
+    if isinstance(data, dict):
+        for name in ("detail", "error", "title", "message"):
+            if data.get(name):
+                return str(data[name])
+    return answer.text()
+
+
+def interpret(answer: Answer) -> SourceError | None:
+    """The ECB's own reading of an answer (rules and evidence in the module docstring).
+
+    404 "No results found." or a 200 with an empty body → :class:`NotYetReleased` (the window's
+    first month not yet due by the release calendar) or :class:`MissingRelease` (due); any
+    other 4xx except 401/403/429 → :class:`RequestRefused` with the ECB's message; else ``None``.
+    """
+    status = answer.status
+    if status in (401, 403, 429) or status >= 500 or (status == 200 and answer.body.strip()):
+        return None
+    message = _ecb_message(answer) if answer.body.strip() else "an empty body"
+    request = answer.request
+    if (status == 404 and re.search(r"no results", message, re.I)) or status == 200:
+        first = request.period_start
+        if first is not None and not is_due(NAME, first, answer.today):
+            return NotYetReleased(
+                NAME, answer.what,
+                f"no ECB rate yet for {first:%Y-%m} onwards (ECB: {message}); the release "
+                "calendar does not expect it yet",
+                period=first,
+            )
+        return MissingRelease(
+            NAME, answer.what,
+            f"the ECB has no rate for months the release calendar says are out (ECB: {message})",
+        )
+    if 400 <= status < 500:
+        return RequestRefused(
+            NAME, answer.what, f"HTTP {status}: the ECB refused the request: {message}",
+            status=status, message=message,
+        )
+    return None
 
 
 # -------------------------------------------------------------------------------------- parse
