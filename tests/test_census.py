@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import calendar
 import csv
-from datetime import date
+import re
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -21,14 +23,27 @@ import pytest
 from pydantic import SecretStr
 
 from flows.archive import Archive
+from flows.fetch import fetch_source
 from flows.http import HttpClient
 from flows.reference import UnknownCodeError
 from flows.schema import OBSERVATION_SCHEMA
+from flows.scope import RunScope
 from flows.settings import Settings
 from flows.sources import census
-from flows.sources.base import FetchRequest, ParseError, PlanContext
+from flows.sources.base import (
+    Answer,
+    AuthError,
+    FetchRequest,
+    MissingRelease,
+    NotYetReleased,
+    ParseError,
+    PlanContext,
+    RequestRefused,
+)
 from tests.builders.census import census_json
 from tests.conftest import ROOT, real_file
+from tests.double import StrictPublishers
+from tests.double import census as census_double
 
 EXPORTS = "census/intltrade_exports_hs_cty_ALL_VAL_MO_allcountries_2013-01_2024-12_rdataframe.csv"
 IMPORTS = "census/intltrade_imports_hs_cty_GEN_VAL_MO_allcountries_2013-01_2024-12_rdataframe.csv"
@@ -394,3 +409,204 @@ def test_schedule_c_csv_agrees_with_the_recorded_census_list(real_data):
     rows = {r["code"]: r for r in csv.DictReader(lines)}
     assert all(rows[code]["iso2"] == item["iso2"] for code, item in listed.items())
     assert set(rows) - set(listed) == {"7370", "8220"}
+
+
+# --- the answer contract: 204 / no rows, 400 text, key page ---------------------------------
+
+def answer(status: int, body: bytes, month: date, today: date, content_type="application/json"):
+    request = request_for("imports", month.year, month.month)
+    return Answer(request, request.describe(), status, {"Content-Type": content_type}, body, today)
+
+
+@pytest.mark.parametrize("body", [b"", b"[]", b'[["CTY_CODE","CTY_NAME","GEN_VAL_MO","YEAR","MONTH"]]'])
+def test_no_rows_for_a_month_not_yet_due_is_not_yet_released(body):
+    status = 204 if body == b"" else 200
+    # 2026-11 is expected 35 days after 30 Nov 2026 (4 Jan 2027): not due on 1 Dec 2026
+    error = census.interpret(answer(status, body, date(2026, 11, 1), date(2026, 12, 1)))
+    assert isinstance(error, NotYetReleased) and error.period == date(2026, 11, 1)
+    assert "not yet released" in error.problem and "2026-11" in error.problem
+
+
+def test_204_for_a_month_that_should_be_out_is_missing():
+    error = census.interpret(answer(204, b"", date(2025, 1, 1), date(2026, 12, 1)))
+    assert isinstance(error, MissingRelease)
+    assert error.problem.startswith(
+        "Census answered 204 No Content for 2025-01, which the FT-900 calendar expects by 2025-03-07"
+    )
+
+
+def test_400_keeps_the_census_sentence():
+    body = b"error: unknown variable 'XYZ'"
+    error = census.interpret(answer(400, body, date(2024, 3, 1), date(2026, 12, 1), "text/plain"))
+    assert isinstance(error, RequestRefused) and error.status == 400
+    assert error.message == "error: unknown variable 'XYZ'" and error.values == (("get", "XYZ"),)
+    body = b"error: unknown predicate variable: 'FOO'"
+    error = census.interpret(answer(400, body, date(2024, 3, 1), date(2026, 12, 1), "text/plain"))
+    assert error.values == (("predicate", "FOO"),) and "unknown predicate variable" in str(error)
+
+
+def test_key_page_is_an_auth_error_and_data_is_left_to_the_parser():
+    page = b"<html>You included a key with this request, however, it is not valid.</html>"
+    error = census.interpret(answer(200, page, date(2024, 3, 1), date(2026, 12, 1), "text/html"))
+    assert isinstance(error, AuthError) and "not valid" in str(error)
+    body = (FIXTURES / "imports_customs_and_cif_made_up.json").read_bytes()
+    assert census.interpret(answer(200, body, date(2024, 3, 1), date(2026, 12, 1))) is None
+
+
+# --- runs against the strict double -----------------------------------------------------------
+
+
+@pytest.fixture
+def publishers(httpserver):
+    handler = StrictPublishers()
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(handler)
+    return handler
+
+
+def census_run(httpserver, tmp_path, start: date, end: date, today: date, **options):
+    settings = Settings(
+        warehouse=tmp_path, census_base_url=httpserver.url_for("/census"), today=today,
+        requests_per_minute=60_000.0, backoff_factor=0.01, revision_window_months=1,
+    )
+    scope = RunScope(sources=("census",), reporters=("USA",), period_start=start,
+                     period_end=end, options=options).resolved()
+    return fetch_source("census", scope, settings, Archive(settings.raw_dir))
+
+
+def test_window_ending_on_an_unreleased_month_is_ok_and_names_it(httpserver, tmp_path, publishers):
+    """Run date 1 Dec 2026, window 2026-09..2026-11: the double pretends 2026-09 and 2026-10 are
+    out (made-up rows, labelled) and answers 204 for 2026-11."""
+    publishers.handlers["census"].published_through = "2026-10"
+    outcome = census_run(httpserver, tmp_path, date(2026, 9, 1), date(2026, 11, 1), date(2026, 12, 1))
+    assert outcome.ok and outcome.errors == []
+    assert set(outcome.not_released) == {"2026-11"}
+    assert outcome.fetched == 4 and outcome.planned == 6
+    assert "not yet released: 2026-11" in outcome.line()
+    assert publishers.refused == []
+
+
+def test_204_for_an_old_month_is_reported_missing(httpserver, tmp_path, publishers):
+    outcome = census_run(httpserver, tmp_path, date(2025, 1, 1), date(2025, 1, 1), date(2026, 12, 1))
+    assert not outcome.ok and outcome.not_released == [] and len(outcome.errors) == 2
+    assert all(
+        "Census answered 204 No Content for 2025-01, which the FT-900 calendar expects by "
+        "2025-03-07" in e for e in outcome.errors
+    )
+
+
+def test_malformed_request_fails_the_run_with_the_census_message(
+    httpserver, tmp_path, publishers, monkeypatch
+):
+    real_plan = census.plan
+
+    def bad_plan(ctx):  # the planned exports request, asking for a variable Census lacks
+        request = real_plan(ctx)[0]
+        return [replace(request, params={**request.params, "get": "CTY_CODE,XYZ"})]
+
+    monkeypatch.setattr(census, "plan", bad_plan)
+    outcome = census_run(httpserver, tmp_path, date(2024, 12, 1), date(2024, 12, 1), date(2026, 12, 1))
+    assert not outcome.ok and len(outcome.errors) == 1
+    assert "HTTP 400, Census refused the request: error: unknown variable 'XYZ'" in outcome.errors[0]
+    assert [reason for _, _, reason in publishers.refused] == ["unknown get XYZ"]
+
+
+def test_a_normal_usa_refresh_is_never_refused(httpserver, tmp_path, publishers, real_data):
+    outcome = census_run(httpserver, tmp_path, date(2024, 1, 1), date(2024, 12, 1),
+                         date(2025, 3, 1), census_cif=True)
+    assert outcome.ok, outcome.line()
+    assert publishers.refused == [] and outcome.fetched == 24 and outcome.not_released == []
+    assert outcome.rows_parsed > 0
+
+
+def test_double_labels_made_up_cif_values(real_data):
+    from werkzeug.test import Client
+
+    client = Client(StrictPublishers().wsgi)
+    response = client.get(
+        "/census/imports/hs?get=CTY_CODE,CTY_NAME,GEN_VAL_MO,GEN_CIF_MO&YEAR=2024&MONTH=12&key=k"
+    )
+    assert response.status_code == 200
+    assert response.headers["X-Test-Double"] == "made-up values"
+    header, *rows = response.get_json()
+    assert header == ["CTY_CODE", "CTY_NAME", "GEN_VAL_MO", "GEN_CIF_MO", "YEAR", "MONTH"]
+    china = next(r for r in rows if r[0] == "5700")
+    assert china[2] == "37553745287"  # the recorded customs value (imports CSV line 36185)
+    recorded = client.get("/census/imports/hs?get=CTY_CODE,CTY_NAME,GEN_VAL_MO&YEAR=2024&MONTH=12")
+    assert "X-Test-Double" not in recorded.headers
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "body"),
+    [
+        ("/census/exports/hs?get=CTY_CODE,XYZ&YEAR=2024&MONTH=12", 400, "error: unknown variable 'XYZ'"),
+        ("/census/exports/hs?get=CTY_CODE,GEN_VAL_MO&YEAR=2024&MONTH=12", 400,
+         "error: unknown variable 'GEN_VAL_MO'"),
+        ("/census/imports/hs?get=CTY_CODE,GEN_VAL_MO&YEAR=2024&MONTH=12&COUNTRY=5700", 400,
+         "error: unknown predicate variable: 'COUNTRY'"),
+        ("/census/imports/hs?YEAR=2024&MONTH=12", 400, "error: missing 'get' argument"),
+        ("/census/imports/hs?get=CTY_CODE,GEN_VAL_MO", 400, "one month"),
+        ("/census/imports/naics?get=CTY_CODE,GEN_VAL_MO&YEAR=2024&MONTH=12", 404, "unknown dataset"),
+        ("/census/imports/hs?get=CTY_CODE,GEN_VAL_MO&time=2031-01", 204, ""),
+    ],
+)
+def test_double_refuses_what_census_refuses(query, status, body):
+    from werkzeug.test import Client
+
+    publishers = StrictPublishers()
+    response = Client(publishers.wsgi).get(query)
+    assert response.status_code == status and body in response.get_data(as_text=True)
+    assert bool(publishers.refused) is (status != 204)
+    assert all(r.publisher == "census" and r.confidence in {"confirmed", "consistent", "unverified"}
+               for r in census_double.RULES)
+
+
+# --- the June annual revision -----------------------------------------------------------------
+
+
+def test_annual_revision_date_and_months():
+    # April 2026 is due 4 June (+7 days' grace = 11 June): the assumed day 15 June is later
+    assert census.annual_revision_date(2026) == date(2026, 6, 15)
+    assert census.revised_months(2026) == (date(2023, 1, 1), date(2026, 3, 1))
+
+
+@pytest.mark.parametrize(
+    ("month", "today", "expected"),
+    [
+        (date(2023, 5, 1), date(2026, 6, 14), datetime(2025, 6, 15, tzinfo=UTC)),
+        (date(2023, 5, 1), date(2026, 6, 15), datetime(2026, 6, 15, tzinfo=UTC)),
+        (date(2022, 12, 1), date(2026, 6, 15), None),  # older than the 2026 revision's range
+        (date(2026, 3, 1), date(2026, 7, 1), datetime(2026, 6, 15, tzinfo=UTC)),
+        (date(2026, 4, 1), date(2026, 7, 1), None),  # published with the revision, not revised
+    ],
+)
+def test_stale_before(month, today, expected):
+    request = request_for("exports", month.year, month.month)
+    assert census.stale_before(request, Settings(today=today)) == expected
+
+
+def test_june_revision_refetches_the_prior_years_once(httpserver, tmp_path, publishers, monkeypatch,
+                                                      real_data):
+    """Archived months of 2023 are reused until the 2026 June revision, re-fetched once after."""
+    import flows.archive
+
+    clock = {"now": datetime(2026, 6, 1, 12, tzinfo=UTC)}
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return clock["now"]
+
+    monkeypatch.setattr(flows.archive, "datetime", Clock)
+
+    def run(today: date):
+        clock["now"] = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
+        # window 2023-09..2023-12, revision_window_months=1: 2023-09 and 2023-10 can be reused
+        return census_run(httpserver, tmp_path, date(2023, 9, 1), date(2023, 12, 1), today)
+
+    assert run(date(2026, 6, 1)).fetched == 8
+    before = run(date(2026, 6, 10))
+    assert (before.reused, before.fetched) == (4, 4)
+    after = run(date(2026, 6, 20))  # the 2026 revision (15 June) re-publishes 2023
+    assert (after.reused, after.fetched) == (0, 8) and after.ok
+    again = run(date(2026, 6, 21))
+    assert (again.reused, again.fetched) == (4, 4)

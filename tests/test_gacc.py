@@ -562,3 +562,117 @@ def test_index_cut_short_before_table_4_is_an_error(real_data):
     )
     with pytest.raises(ParseError, match=r"does not list table \(4\)"):
         gacc.plan(ctx)
+
+
+# ------------------------------------------------------------------------------------------
+# Quarantine of a page that fails a check (made-up pages, served by the strict double)
+# ------------------------------------------------------------------------------------------
+
+JUN_2025_UUID = "00000000-0000-4000-8000-000000202506"  # made-up address (fixture index)
+
+
+def _gacc_run(httpserver, tmp_path, publishers):
+    """Fetch GACC for June 2025 through the strict double; returns (outcome, archive)."""
+    from flows.archive import Archive
+    from flows.fetch import fetch_source
+    from flows.scope import RunScope
+
+    settings = Settings(
+        warehouse=tmp_path, gacc_base_url=httpserver.url_for("/gacc"),
+        requests_per_minute=60_000.0, backoff_factor=0.01,
+    )
+    scope = RunScope(
+        sources=("gacc",), reporters=("CHN",), period_start=date(2025, 6, 1),
+        period_end=date(2025, 6, 1), options={"gacc_current_year": 2026},
+    ).resolved()
+    archive = Archive(settings.raw_dir)
+    return fetch_source("gacc", scope, settings, archive), archive
+
+
+def test_page_failing_a_check_is_quarantined_until_its_content_changes(httpserver, tmp_path):
+    """A made-up June 2025 CNY table (4) whose unit line says USD (the case another GACC scraper
+    recorded, issue 10): quarantined on the first run, reported unchanged on the second, loaded
+    once the site serves a corrected page. All figures are the fixtures' made-up ones."""
+    from tests.double import StrictPublishers
+
+    publishers = StrictPublishers()
+    double = publishers.handlers["gacc"]
+    double.indexes[2025] = (FIXTURES / "preliminary2025_index_jun_made_up.html").read_bytes()
+    double.pages[JUN_2025_UUID] = (FIXTURES / "section4_jun2025_cny_unit_usd_made_up.html").read_bytes()
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(publishers)
+
+    first, archive = _gacc_run(httpserver, tmp_path, publishers)
+    assert (first.planned, first.fetched, first.rows_parsed, first.errors) == (1, 1, 0, [])
+    assert not first.ok and len(first.quarantined) == 1
+    sha = first.quarantined[0][:12]
+    assert "unchanged since" not in first.quarantined[0]
+    assert "unit line 'Unit: USD1 Million' (USD) contradicts the title's CNY" in first.quarantined[0]
+    (entry,) = [e for e in archive.entries() if e.request.role == "data"]
+    assert entry.sha256.startswith(sha) and "contradicts the title" in entry.parse_error
+
+    second, _ = _gacc_run(httpserver, tmp_path, publishers)
+    assert second.fetched == 1 and second.reused == 0  # re-fetched although archived
+    assert len(second.quarantined) == 1
+    assert re.match(rf"{sha} \(unchanged since \d{{4}}-\d{{2}}-\d{{2}}\): ", second.quarantined[0])
+    assert second.new_payloads == 0
+
+    double.pages[JUN_2025_UUID] = (FIXTURES / "section4_jun2025_cny_made_up.html").read_bytes()
+    third, archive = _gacc_run(httpserver, tmp_path, publishers)
+    assert third.ok and third.quarantined == [] and third.new_payloads == 1
+    assert third.rows_parsed == 7 * 4  # 7 made-up partner rows x (X, M) x (month, 1-to-6)
+    latest = [e for e in archive.entries() if e.request.role == "data"][-1]
+    frame = gacc.parse(archive.read(latest.sha256), latest.request)
+    # fixture row "Total", Export "6": 3,000.0 (CNY 100 Million; a made-up figure)
+    assert _one(frame, "WLD", "X", "month")["value"] == 300_000_000_000
+    assert publishers.refused == []
+
+
+def test_unknown_partner_label_is_a_parse_error_and_an_unknown_code(mar2026):
+    body = _edit(mar2026, "&nbsp;&nbsp;&nbsp;New Zealand<", "&nbsp;&nbsp;&nbsp;Atlantis<")
+    with pytest.raises(ParseError) as caught:
+        gacc.parse(body, _request())
+    assert isinstance(caught.value, UnknownCodeError) and caught.value.code == "Atlantis"
+    assert caught.value.source == "gacc" and "page.html" in caught.value.request
+
+
+def test_stray_library_errors_become_parse_errors(mar2026, monkeypatch):
+    from flows.sources.gacc import tables
+
+    def broken(*_args):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(tables, "_vintage", broken)
+    with pytest.raises(ParseError, match="page not understood \\(IndexError"):
+        gacc.parse(mar2026, _request())
+
+
+# ------------------------------------------------------------------------------------------
+# The strict double's rules
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "refused"),
+    [
+        ("/gacc/statics/report/preliminary2025.html", 200, False),
+        ("/gacc/statics/report/preliminary2019.html", 404, False),  # not recorded
+        ("/gacc/Statics/47e53257-a14f-4a19-a17c-b5beea64f822.html", 404, False),  # not recorded
+        ("/gacc/statics/report/preliminary.html?year=2025", 404, True),
+        ("/gacc/Statics/report/preliminary.html", 404, True),
+        ("/gacc/Statics/2E61C8A1-17B2-4074-B909-C039CCF8C8FB.html", 404, True),
+        ("/gacc/Statics/not-a-uuid.html", 404, True),
+        ("/gacc/Excel/4-RMB.png", 404, True),
+    ],
+)
+def test_double_serves_only_index_and_table_pages(path, status, refused):
+    from werkzeug.test import Client
+
+    from tests.double import StrictPublishers
+    from tests.double import gacc as gacc_double
+
+    publishers = StrictPublishers()
+    response = Client(publishers.wsgi).get(path)
+    assert response.status_code == status
+    assert bool(publishers.refused) is refused
+    assert {rule.publisher for rule in gacc_double.RULES} == {"gacc"}
+    assert all(rule.confidence in {"confirmed", "consistent", "unverified"} for rule in gacc_double.RULES)
