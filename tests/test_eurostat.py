@@ -1,15 +1,19 @@
-"""Tests of the Eurostat module (:mod:`flows.sources.eurostat`).
+"""Tests of the Eurostat module (:mod:`flows.sources.eurostat`) and its strict double.
 
 Real values: the Comext DS-045409 SDMX-CSV in ``shared/data/real/eurostat/comext_…_pandas.csv``
 is parsed as it is (pandas rewrote whole numbers as ``1381885.0``; PROVENANCE.md second pass), and
 the tidied R table ``ext_st_easitc_…_2020-2025.csv`` is put back into SDMX-CSV by
 :func:`tests.builders.eurostat.sdmx_csv_from_tidy`. Expected figures quote the file and line.
 ``tests/fixtures/eurostat/flags_made_up_sdmxcsv.csv`` is MADE UP (see its README) and only tests
-the flag rules.
+the flag rules; the ``EXT_ST_*`` structure files there are RECONSTRUCTIONS (README), served by the
+strict double :mod:`tests.double.eurostat`, which answers series the recordings lack with
+labelled made-up values — no test asserts those values.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import date
 from pathlib import Path
 
@@ -17,14 +21,29 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.http import HttpClient
+from flows.archive import Archive
+from flows.fetch import client_for, fetch_source
 from flows.reference import UnknownCodeError
 from flows.schema import OBSERVATION_SCHEMA
+from flows.scope import RunScope
 from flows.settings import Settings
 from flows.sources import eurostat
-from flows.sources.base import FetchError, FetchRequest, ParseError, PlanContext
+from flows.sources.base import (
+    Answer,
+    Fetched,
+    FetchError,
+    FetchRequest,
+    MissingRelease,
+    NotYetReleased,
+    ParseError,
+    PlanContext,
+    RequestRefused,
+    SourceError,
+)
 from tests.builders.eurostat import sdmx_csv_from_tidy
 from tests.conftest import ROOT, real_file
+from tests.double import StrictPublishers
+from tests.double import eurostat as double
 
 COMEXT = (
     "eurostat/comext_DS-045409_sdmxcsv_M_EU27-reporters_WORLD-EU27-CN_CN8-39201081_2023-01_2025-12"
@@ -34,16 +53,18 @@ EXT_ST = (
     "eurostat/ext_st_easitc_M_IMP_TRD_VAL_EA20_partners_CN_X_HK-US-VN-EU27_2020_NEA20_SITC5-8"
     "_2020-2025.csv"
 )
-FLAGS = Path(__file__).parent / "fixtures" / "eurostat" / "flags_made_up_sdmxcsv.csv"
+FIXTURES = Path(__file__).parent / "fixtures" / "eurostat"
+FLAGS = FIXTURES / "flags_made_up_sdmxcsv.csv"
 BASE = "https://ec.europa.eu/eurostat/api/dissemination"
+SITC = "TOTAL+SITC0+SITC1+SITC2+SITC3+SITC4+SITC5+SITC6+SITC7+SITC8+SITC9"
 REQUEST = FetchRequest(
     source="eurostat",
-    url=f"{BASE}/sdmx/2.1/data/ext_st_eu27_2020sitc/M.TRD_VAL.EXP+IMP.TOTAL.CN_X_HK.EU27_2020",
+    url=f"{BASE}/sdmx/2.1/data/ext_st_eu27_2020sitc/M.EXP+IMP.TRD_VAL.CN_X_HK.TOTAL.EU27_2020",
     params={"format": "SDMX-CSV"},
     expect="csv",
 )
-HEADER = "DATAFLOW,LAST UPDATE,freq,indic_et,stk_flow,sitc06,partner,geo,TIME_PERIOD,OBS_VALUE"
-LINE = "ESTAT:EXT_ST_EU27_2020SITC(1.0),15/01/25 23:00:00,M,TRD_VAL,IMP,TOTAL,CN_X_HK,EU27_2020"
+HEADER = "DATAFLOW,LAST UPDATE,freq,stk_flow,indic_et,partner,sitc06,geo,TIME_PERIOD,OBS_VALUE"
+LINE = "ESTAT:EXT_ST_EU27_2020SITC(1.0),15/01/25 23:00:00,M,IMP,TRD_VAL,CN_X_HK,TOTAL,EU27_2020"
 
 
 def one_value(frame: pl.DataFrame, **match) -> float:
@@ -54,48 +75,196 @@ def one_value(frame: pl.DataFrame, **match) -> float:
     return rows.item(0, "value")
 
 
-def context(reporters=("EU27_2020",), partners=(), start=date(2024, 11, 1), end=date(2025, 2, 1)):
-    def no_fetch(_request):
-        raise AssertionError("eurostat.plan must not fetch index pages")
+def structure_fetch(replace: dict[str, bytes] | None = None, seen: list | None = None):
+    """A ``ctx.fetch`` serving the reconstructed structure files (or ``replace[<file name>]``)."""
 
+    def fetch(request: FetchRequest) -> Fetched:
+        resource, ident = request.url.split("/")[-3], request.url.split("/")[-1]
+        name = f"{ident}_{resource}.xml"
+        if seen is not None:
+            seen.append((request.role, request.url))
+        body = (replace or {}).get(name) or (FIXTURES / name).read_bytes()
+        return Fetched(request, body, 200, "application/xml")
+
+    return fetch
+
+
+def context(reporters=("EU27_2020",), partners=(), start=date(2024, 11, 1), end=date(2025, 2, 1),
+            fetch=None, options=None, settings=None):
     return PlanContext(
-        settings=Settings(),
+        settings=settings or Settings(),
         reporters=reporters,
         partners=partners,
         period_start=start,
         period_end=end,
-        fetch=no_fetch,
+        fetch=fetch or structure_fetch(),
+        options=options or {},
     )
 
 
-# --- plan -------------------------------------------------------------------------------------
+def answer(status: int, body: bytes | str, request: FetchRequest = REQUEST, today=date(2026, 3, 25)):
+    body = body.encode() if isinstance(body, str) else body
+    return Answer(request, request.describe(), status, {}, body, today=today)
 
 
-def test_plan_one_request_per_calendar_year_with_the_default_partners():
-    requests = eurostat.plan(context())
-    key = "M.TRD_VAL.EXP+IMP.TOTAL.CN_X_HK+US+VN+IN+EXT_EU27_2020.EU27_2020"
+# --- plan: structure first, key in DSD order ----------------------------------------------------
+
+
+def test_plan_reads_the_structure_once_and_keys_follow_the_dsd(caplog):
+    seen: list = []
+    with caplog.at_level(logging.WARNING, logger="flows.sources.eurostat"):
+        requests = eurostat.plan(context(fetch=structure_fetch(seen=seen)))
+    assert seen == [
+        ("index", f"{BASE}/sdmx/2.1/datastructure/ESTAT/EXT_ST_EU27_2020SITC"),
+        ("index", f"{BASE}/sdmx/2.1/contentconstraint/ESTAT/EXT_ST_EU27_2020SITC"),
+    ]
+    # freq.stk_flow.indic_et.partner.sitc06.geo, as the (reconstructed) DSD positions say
+    key = f"M.EXP+IMP.TRD_VAL.CN_X_HK+EXT_EU27_2020+IN+US.{SITC}.EU27_2020"
     assert [r.url for r in requests] == [f"{BASE}/sdmx/2.1/data/ext_st_eu27_2020sitc/{key}"] * 2
     assert [r.params for r in requests] == [
         {"format": "SDMX-CSV", "startPeriod": "2024-11", "endPeriod": "2024-12"},
         {"format": "SDMX-CSV", "startPeriod": "2025-01", "endPeriod": "2025-02"},
     ]
-    assert [(r.period_start, r.period_end) for r in requests] == [
-        (date(2024, 11, 1), date(2024, 12, 1)), (date(2025, 1, 1), date(2025, 2, 1)),
-    ]
     assert all(r.expect == "csv" and r.reporter == "EU27_2020" for r in requests)
+    assert requests[0].meta == {"dimensions": "freq.stk_flow.indic_et.partner.sitc06.geo"}
+    # VN is not in the EU27 constraint: dropped with a warning, not sent
+    assert "does not carry partner VN with geo EU27_2020" in caplog.text
 
 
-def test_plan_reporters_and_partners():
-    assert eurostat.plan(context(reporters=("CHN", "USA"))) == []
+def test_a_different_dsd_order_gives_a_different_key():
+    name = "EXT_ST_EU27_2020SITC_datastructure.xml"
+    text = (FIXTURES / name).read_text()
+    swapped = text.replace('id="partner" position="4"', 'id="partner" position="9"')
+    swapped = swapped.replace('id="geo" position="6"', 'id="geo" position="4"')
+    swapped = swapped.replace('id="partner" position="9"', 'id="partner" position="6"')
+    [request, *_] = eurostat.plan(context(fetch=structure_fetch({name: swapped.encode()})))
+    assert request.url.endswith(f"/M.EXP+IMP.TRD_VAL.EU27_2020.{SITC}.CN_X_HK+EXT_EU27_2020+IN+US")
+    assert request.meta["dimensions"] == "freq.stk_flow.indic_et.geo.sitc06.partner"
+
+
+def test_a_dsd_dimension_the_plan_cannot_fill_fails_the_plan():
+    name = "EXT_ST_EU27_2020SITC_datastructure.xml"
+    text = (FIXTURES / name).read_text()
+    extra = text.replace('<s:TimeDimension', '<s:Dimension id="unit" position="7"/><s:TimeDimension')
+    with pytest.raises(SourceError, match=r"unit.*no code"):
+        eurostat.plan(context(fetch=structure_fetch({name: extra.encode()})))
+    with pytest.raises(ParseError, match="not well-formed"):
+        eurostat.plan(context(fetch=structure_fetch({name: b"<broken"})))
+
+
+def test_euro_area_compositions_come_from_the_constraint(caplog):
+    with caplog.at_level(logging.WARNING, logger="flows.sources.eurostat"):
+        requests = eurostat.plan(context(
+            reporters=("EA20", "EA21", "CHN"), partners=("WLD", "CHN", "BGR", "POL"),
+            start=date(2025, 6, 1), end=date(2026, 3, 1),
+        ))
+    got = [(r.reporter, r.params["startPeriod"], r.params["endPeriod"], r.url.split("/")[-1])
+           for r in requests]
+    assert got == [
+        # EA20 stops at 2025-12 in the constraint (replaced by EA21): never asked for 2026
+        ("EA20", "2025-06", "2025-12", f"M.EXP+IMP.TRD_VAL.CN_X_HK+EXT_EA20.{SITC}.EA20"),
+        ("EA21", "2025-06", "2025-12", f"M.EXP+IMP.TRD_VAL.CN_X_HK+EXT_EA21.{SITC}.EA21"),
+        # months after the dataset's latest (2026-01) stay: they may be not yet released
+        ("EA21", "2026-01", "2026-03", f"M.EXP+IMP.TRD_VAL.CN_X_HK+EXT_EA21.{SITC}.EA21"),
+    ]
+    assert "has EA20 only up to 2025-12" in caplog.text
+    # BGR is a partner of EA20 but a member of EA21; POL is carried by neither region here
+    assert "does not carry partner BG, PL with geo EA20" in caplog.text
+    assert "does not carry partner PL with geo EA21" in caplog.text
+
+
+def test_a_geo_the_constraint_lacks_is_not_requested(caplog):
+    name = "EXT_ST_EASITC_contentconstraint.xml"
+    text = (FIXTURES / name).read_text()
+    only_ea21 = re.sub(r'<s:CubeRegion include="true">(?:(?!</s:CubeRegion>).)*<c:Value>EA20</c:Value>'
+                       r'</c:KeyValue>.*?</s:CubeRegion>', "", text, count=1, flags=re.S)
+    assert "<c:Value>EA20</c:Value></c:KeyValue>" not in only_ea21
+    with caplog.at_level(logging.WARNING, logger="flows.sources.eurostat"):
+        requests = eurostat.plan(context(reporters=("EA20", "EA21"),
+                                         fetch=structure_fetch({name: only_ea21.encode()})))
+    assert {r.reporter for r in requests} == {"EA21"}
+    assert "ext_st_easitc does not carry geo EA20" in caplog.text
+
+
+def test_plan_reporters_partners_and_options():
+    assert eurostat.plan(context(reporters=("CHN", "USA"), fetch=lambda _r: 1 / 0)) == []
     assert eurostat.plan(context(reporters=("EUU",)))[0].reporter == "EU27_2020"
-    requests = eurostat.plan(
-        context(reporters=("EA20",), partners=("WLD", "CHN", "USA", "DEU", "GBR", "VNM", "EA20"))
-    )
-    # DEU is an EU member (intra-EU trade), the reporter itself is not its own partner
-    key = "M.TRD_VAL.EXP+IMP.TOTAL.CN_X_HK+EXT_EU27_2020+UK+US+VN.EA20"
-    assert requests[0].url == f"{BASE}/sdmx/2.1/data/ext_st_easitc/{key}"
+    [request, _] = eurostat.plan(context(partners=("USA", "DEU"), options={"eurostat_sitc": "total"}))
+    assert request.url.endswith("/M.EXP+IMP.TRD_VAL.US.TOTAL.EU27_2020")  # DEU is intra-EU
     with pytest.raises(UnknownCodeError):
         eurostat.plan(context(partners=("XYZ",)))
+    assert eurostat.eurostat_partner("WLD", "EA21") == "EXT_EA21"
+    assert eurostat.eurostat_partner("BGR", "EA20") == "BG"
+    assert eurostat.eurostat_partner("BGR", "EA21") is None
+    assert eurostat.eurostat_partner("GBR") == "UK"
+
+
+# --- revise and interpret ---------------------------------------------------------------------
+
+
+def refused(code, values, message="made-up message"):
+    return RequestRefused("eurostat", "GET x", "p", status=400, code=code, message=message,
+                          values=values)
+
+
+def test_revise_drops_the_partners_a_fault_150_names():
+    [request, _] = eurostat.plan(context())
+    revised = eurostat.revise(request, refused("150", (("PARTNER", "IN"),)))
+    assert revised.url.endswith(f"/M.EXP+IMP.TRD_VAL.CN_X_HK+EXT_EU27_2020+US.{SITC}.EU27_2020")
+    assert revised.params == request.params
+    assert eurostat.revise(request, refused("150", (("GEO", "EU27_2020"),))) is None
+    assert eurostat.revise(request, refused("140", ())) is None
+    assert eurostat.revise(request, refused("150", (("PARTNER", "XX"),))) is None  # nothing dropped
+
+
+FAULT = ('<?xml version="1.0" encoding="UTF-8"?><S:Fault xmlns:S="http://schemas.xmlsoap.org/soap/'
+         'envelope/"><faultcode>{}</faultcode><faultstring>{}</faultstring></S:Fault>')
+DUE = FetchRequest("eurostat", REQUEST.url, REQUEST.params, "csv", period_start=date(2025, 12, 1),
+                   period_end=date(2025, 12, 1))
+NOT_DUE = FetchRequest("eurostat", REQUEST.url, REQUEST.params, "csv",
+                       period_start=date(2026, 2, 1), period_end=date(2026, 3, 1))
+
+
+def test_interpret_refusals_keep_eurostats_message():
+    text = ("INVALID_QUERY_DIMENSION_VALUE: Query is invalid as per its structure&apos;s definition. "
+            "The following values for dimension are not allowed: PARTNER=XX, GEO=EA20.")
+    error = eurostat.interpret(answer(400, FAULT.format(150, text)))
+    assert isinstance(error, RequestRefused)
+    assert (error.status, error.code, error.values) == (400, "150", (("PARTNER", "XX"), ("GEO", "EA20")))
+    assert error.message.startswith("INVALID_QUERY_DIMENSION_VALUE: Query is invalid as per its st")
+    assert "structure's definition" in error.message
+    nb_filters = "INVALID_QUERY_NB_FILTERS: Incorrect number of filters"
+    error = eurostat.interpret(answer(400, FAULT.format(140, nb_filters)))
+    assert isinstance(error, RequestRefused) and error.code == "140" and error.values == ()
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "request_", "kind", "words"),
+    [
+        (404, FAULT.format(100, "ERR_NOT_FOUND_2: DATA_SET:X is not available for dissemination."),
+         REQUEST, FetchError, "wrong or retired dataset"),
+        (413, FAULT.format(413, "EXTRACTION_TOO_BIG: The requested extraction is too big"), REQUEST,
+         FetchError, "split the request"),
+        (200, double.QUEUED_ENVELOPE, REQUEST, FetchError, "queued the extraction"),
+        (200, '<?xml version="1.0"?><m:GenericData/>', REQUEST, FetchError, "answered XML"),
+        (400, FAULT.format(100, "No results found"), NOT_DUE, NotYetReleased, "not yet released"),
+        (400, FAULT.format(100, "No results found"), DUE, MissingRelease, "expected by 2026-02-15"),
+        (200, HEADER + "\n", NOT_DUE, NotYetReleased, "header with no data rows"),
+        (200, HEADER + "\n", DUE, MissingRelease, "missing"),
+    ],
+)
+def test_interpret_answers(status, body, request_, kind, words):
+    error = eurostat.interpret(answer(status, body, request_))
+    assert type(error) is kind and words in str(error), error
+    if kind is NotYetReleased:
+        assert error.period == date(2026, 2, 1)
+
+
+def test_interpret_lets_data_and_structures_through():
+    assert eurostat.interpret(answer(200, f"{HEADER}\n{LINE},2024-01,1")) is None
+    index = FetchRequest("eurostat", f"{BASE}/sdmx/2.1/datastructure/ESTAT/X", expect="xml", role="index")
+    body = (FIXTURES / "EXT_ST_EASITC_datastructure.xml").read_bytes()
+    assert eurostat.interpret(answer(200, body, index)) is None
 
 
 # --- parse: Comext SDMX-CSV (real) ------------------------------------------------------------
@@ -173,23 +342,34 @@ def test_ext_st_values_are_million_eur_scaled_exactly(real_data):
 # --- parse: flags (made-up fixture) -----------------------------------------------------------
 
 
-def test_flags_map_to_status_and_confidential_empty_cells_are_skipped():
-    frame = eurostat.parse(FLAGS.read_bytes(), REQUEST)
+def test_flags_stay_on_each_observation_and_confidential_cells_are_null_rows():
+    frame = eurostat.read_observations(FLAGS.read_bytes(), REQUEST)
     rows = frame.iter_rows(named=True)
     got = {(r["partner"], r["flow"]): (r["value"], r["status"]) for r in rows}
     assert got == {
         ("CHN", "M"): (100_500_000.0, "provisional"),
         ("CHN", "X"): (20_250_000.0, "reported"),
+        ("USA", "M"): (None, "confidential"),  # flag c, no value: kept, NULL, not zero
+        ("USA", "X"): (None, "confidential"),  # CONF_STATUS C, no value
         ("VNM", "M"): (7_125_000.0, "confidential"),  # c with a value: kept
         ("VNM", "X"): (3_000_000.0, "estimated+provisional"),
         ("EXT_EU27_2020", "M"): (1.0, "flag:x"),
         ("GRC", "X"): (1_500_000.0, "reported"),  # EL = Greece; CONF_STATUS F = free
     }
-    # the two US cells (flag c / CONF_STATUS C, no value) are withheld, not zero
-    assert frame.filter(pl.col("partner") == "USA").height == 0
     assert set(frame.get_column("vintage")) == {date(2025, 1, 15)}
     kinds = dict(frame.select("partner", "partner_kind").unique().iter_rows())
     assert kinds["EXT_EU27_2020"] == "aggregate" and kinds["CHN"] == "country"
+
+
+def test_parse_keeps_confidential_null_rows_when_the_schema_admits_them():
+    frame = eurostat.parse(FLAGS.read_bytes(), REQUEST)
+    us = frame.filter(pl.col("partner") == "USA")
+    if eurostat.null_values_allowed():
+        assert us.get_column("value").to_list() == [None, None]
+        assert set(us.get_column("status")) == {"confidential"}
+    else:  # flows.schema.conform rejects a NULL value: the withheld cells are left out, logged
+        assert us.height == 0
+    assert frame.height == 6 + us.height
 
 
 # --- parse: malformed payloads ----------------------------------------------------------------
@@ -254,44 +434,142 @@ def test_area_codes():
     assert eurostat.area_code("UK") == ("GBR", "country")
 
 
-# --- loopback HTTP and staging ----------------------------------------------------------------
+# --- against the strict double (loopback HTTP) --------------------------------------------------
 
 
-def test_planned_request_fetched_from_a_loopback_server(real_data, httpserver):
-    body = sdmx_csv_from_tidy(
-        real_file(real_data, EXT_ST),
-        where={"TIME_PERIOD": {"2025-10-01", "2025-11-01"}},
+@pytest.fixture
+def publishers(httpserver):
+    """The strict double of every publisher behind a loopback server; ``run(scope, today)`` fetches
+    Eurostat into a fresh archive and returns its outcome."""
+    handler = StrictPublishers()
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(handler)
+
+    def run(tmp, scope: RunScope, today: date, **double_options):
+        if double_options:
+            handler.handlers["eurostat"] = double.Double(handler.real, **double_options)
+        settings = Settings(
+            warehouse=tmp, requests_per_minute=60000, backoff_factor=0.01, today=today,
+            eurostat_base_url=httpserver.url_for("/eurostat"),
+        )
+        archive = Archive(settings.raw_dir)
+        return fetch_source("eurostat", scope.resolved(today), settings, archive), archive
+
+    handler.run = run
+    return handler
+
+
+def scope(reporters, start, end, partners=()):
+    return RunScope(sources=("eurostat",), reporters=reporters, partners=partners,
+                    period_start=start, period_end=end)
+
+
+def test_refresh_of_both_euro_areas_and_the_eu_sends_nothing_the_double_refuses(publishers, tmp_path):
+    outcome, archive = publishers.run(
+        tmp_path, scope(("EA20", "EA21", "EU27_2020"), date(2025, 1, 1), date(2026, 3, 1)),
+        today=date(2026, 3, 25),
     )
-    settings = Settings(eurostat_base_url=httpserver.url_for("/eurostat"), requests_per_minute=6e4)
-    ctx = PlanContext(
-        settings=settings,
-        reporters=("EA20",),
-        partners=(),
-        period_start=date(2025, 10, 1),
-        period_end=date(2025, 11, 1),
-        fetch=lambda _r: None,
-    )
-    [request] = eurostat.plan(ctx)
-    path = "/eurostat/sdmx/2.1/data/ext_st_easitc/"
-    path += "M.TRD_VAL.EXP+IMP.TOTAL.CN_X_HK+US+VN+IN+EXT_EU27_2020.EA20"
-    httpserver.expect_request(
-        path, query_string={"format": "SDMX-CSV", "startPeriod": "2025-10", "endPeriod": "2025-11"}
-    ).respond_with_data(body, content_type="application/vnd.sdmx.data+csv;version=1.0.0")
-    httpserver.expect_request("/eurostat/broken").respond_with_data(
-        "<!DOCTYPE html><html><body>made-up error page</body></html>", content_type="text/html"
-    )
-    client = HttpClient(settings, "eurostat")
+    assert publishers.refused == []
+    assert outcome.ok and not outcome.errors and not outcome.not_released, outcome.line()
+    data = [e.request for e in archive.entries() if e.request.role == "data"]
+    assert sorted((r.reporter, r.params["startPeriod"]) for r in data) == [
+        ("EA20", "2025-01"), ("EA21", "2025-01"), ("EA21", "2026-01"),
+        ("EU27_2020", "2025-01"), ("EU27_2020", "2026-01"),
+    ]
+    assert outcome.rows_parsed > 0
+    assert any("/sdmx/2.1/contentconstraint/ESTAT/EXT_ST_EASITC" in p for p in publishers.requests)
+
+
+def test_a_malformed_request_fails_the_run_with_eurostats_own_message(publishers, tmp_path,
+                                                                      monkeypatch):
+    def old_order_plan(ctx):  # the key order the product sent before issue 10
+        url = ctx.settings.base_url("eurostat") + "/sdmx/2.1/data/ext_st_easitc/"
+        return [FetchRequest("eurostat", url + "M.TRD_VAL.EXP+IMP.TOTAL.CN_X_HK.EA20",
+                             {"format": "SDMX-CSV", "startPeriod": "2025-01", "endPeriod": "2025-01"},
+                             "csv", reporter="EA20", period_start=date(2025, 1, 1),
+                             period_end=date(2025, 1, 1))]
+
+    monkeypatch.setattr(eurostat, "plan", old_order_plan)
+    outcome, _ = publishers.run(tmp_path, scope(("EA20",), date(2025, 1, 1), date(2025, 1, 1)),
+                                today=date(2026, 3, 25))
+    assert not outcome.ok
+    [error] = outcome.errors
+    assert "HTTP 400: Eurostat fault 150: INVALID_QUERY_DIMENSION_VALUE" in error
+    assert "STK_FLOW=TRD_VAL, INDIC_ET=EXP, INDIC_ET=IMP, PARTNER=TOTAL, SITC06=CN_X_HK" in error
+    assert [reason for _, _, reason in publishers.refused] == [
+        "fault 150: STK_FLOW=TRD_VAL, INDIC_ET=EXP, INDIC_ET=IMP, PARTNER=TOTAL, SITC06=CN_X_HK"
+    ]
+
+
+def test_the_double_refuses_what_eurostat_refuses(publishers, httpserver):
+    client = client_for(eurostat, Settings(requests_per_minute=60000, max_retries=0))
+    base = httpserver.url_for("/eurostat/sdmx/2.1/data")
+    month = {"format": "SDMX-CSV", "startPeriod": "2026-01", "endPeriod": "2026-01"}
+    key = "M.EXP.TRD_VAL.US.TOTAL.EA20"
+    cases = [
+        (f"{base}/ext_st_easitc/M.EXP.TRD_VAL.US.TOTAL", month, "INVALID_QUERY_NB_FILTERS"),
+        (f"{base}/ext_st_easitc/{key}", month, "not allowed: GEO=EA20"),  # EA20 in 2026
+        (f"{base}/ext_st_easitc/{key.replace('US', 'TW')}", month, "not allowed: PARTNER=TW\\.$"),
+        (f"{base}/ext_st_easitc/{key}", {**month, "startPeriod": "2026-M01"}, "TIME_PERIOD_FILTER"),
+        (f"{base}/ext_st_easitc/{key}", {**month, "geo": "EA20"}, "unknown parameter"),
+        (f"{base}/ext_st_easitc/{key}", {**month, "format": "TSV"}, "SDMX-CSV only"),
+    ]
     try:
-        frame = eurostat.parse(client.get(request).body, request)
-        with pytest.raises(FetchError, match="HTML"):
-            broken = httpserver.url_for("/eurostat/broken")
-            client.get(FetchRequest("eurostat", broken, expect="csv"))
+        for url, params, words in cases:
+            with pytest.raises(RequestRefused, match=words):
+                client.get(FetchRequest("eurostat", url, params, "csv"))
+        with pytest.raises(FetchError, match=r"HTTP 404: Eurostat fault 100: ERR_NOT_FOUND_2"):
+            client.get(FetchRequest("eurostat", f"{base}/ext_st_nosuch/{key}", month, "csv"))
     finally:
         client.close()
+    assert len(publishers.refused) == len(cases) + 1
+    assert {rule.confidence for rule in double.RULES} <= {"confirmed", "consistent", "unverified"}
+
+
+def test_a_partner_refused_at_run_time_is_dropped_with_a_warning(publishers, tmp_path):
+    outcome, archive = publishers.run(
+        tmp_path, scope(("EU27_2020",), date(2025, 1, 1), date(2025, 2, 1), partners=("CHN", "IND")),
+        today=date(2026, 3, 25), withdrawn={"partner": {"IN"}},
+    )
+    assert outcome.ok and outcome.rows_parsed > 0, outcome.line()
+    [warning] = outcome.warnings
+    assert "not allowed: PARTNER=IN" in warning and "CN_X_HK.TOTAL" in warning
+    assert [reason for _, _, reason in publishers.refused] == ["fault 150: PARTNER=IN"]
+    [data] = [e.request for e in archive.entries() if e.request.role == "data"]
+    assert ".CN_X_HK." in data.url and "IN" not in data.url.split("/")[-1].split(".")[3]
+
+
+def test_months_after_the_latest_release_are_not_yet_released(publishers, tmp_path):
+    window = scope(("EA21",), date(2026, 2, 1), date(2026, 3, 1))
+    outcome, _ = publishers.run(tmp_path, window, today=date(2026, 3, 25))
+    assert outcome.ok and outcome.not_released == ["2026-02"], outcome.line()
+    assert "not yet released: 2026-02" in outcome.line()
+    late, _ = publishers.run(tmp_path / "late", window, today=date(2026, 6, 30))
+    assert not late.ok and "missing: Eurostat has no data for 2026-02..2026-03" in late.errors[0]
+    assert [reason for _, _, reason in publishers.refused] == ["empty result", "empty result"]
+
+
+def test_double_serves_recorded_values_in_dsd_order(publishers, httpserver, real_data):
+    real_file(real_data, EXT_ST)
+    settings = Settings(eurostat_base_url=httpserver.url_for("/eurostat"), requests_per_minute=6e4)
+    client = client_for(eurostat, settings)
+    try:
+        ctx = context(reporters=("EA20",), start=date(2025, 10, 1), end=date(2025, 11, 1),
+                      fetch=client.get, settings=settings)
+        [request] = eurostat.plan(ctx)
+        fetched = client.get(request)
+    finally:
+        client.close()
+    header = fetched.body.decode().splitlines()[0]
+    assert header == ("DATAFLOW,LAST UPDATE,freq,stk_flow,indic_et,partner,sitc06,geo,TIME_PERIOD,"
+                      "OBS_VALUE,OBS_FLAG,CONF_STATUS")
+    frame = eurostat.parse(fetched.body, request)
     # line 1108: M,IMP,TRD_VAL,CN_X_HK,SITC7,EA20,2025-10-01,21586.7
-    assert one_value(
-        frame, partner="CHN", commodity="SITC7", period_start=date(2025, 10, 1)
-    ) == 21_586_700_000
+    assert one_value(frame, partner="CHN", flow="M", commodity="SITC7",
+                     period_start=date(2025, 10, 1)) == 21_586_700_000
+    assert publishers.refused == []
+
+
+# --- staging --------------------------------------------------------------------------------
 
 
 def test_staging_model_selects_eurostat_rows_with_the_raw_columns():
