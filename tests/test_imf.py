@@ -425,7 +425,7 @@ SDMX_ERROR_100 = (
 
 def test_interpret_no_data_before_and_after_the_release_calendar(imts_bytes: bytes):
     empty = re.sub(rb"<Series .*?</Series>", b"", imts_bytes)
-    for status, body in ((404, SDMX_ERROR_100), (404, b""), (200, empty),
+    for status, body in ((404, SDMX_ERROR_100), (404, b""), (200, empty), (200, SDMX_ERROR_100),
                          (200, b'{"errors": [{"code": 100, "title": "NoResultsFound"}]}')):
         # February 2026 is expected ~29 May 2026 (+15 days' grace): not yet on 15 May ...
         error = imf.interpret(_answer(status, body))
@@ -450,6 +450,8 @@ def test_interpret_keeps_the_imfs_own_message():
     assert isinstance(error, RequestRefused)
     assert (error.status, error.code) == (400, "150")
     assert error.message == "Code 'XX' is not valid for dimension COUNTRY"
+    in_200 = imf.interpret(_answer(200, body))  # an SDMX error message inside a 200
+    assert isinstance(in_200, RequestRefused) and in_200.code == "150"
     assert imf.interpret(_answer(429, b"")) is None  # back-off: the generic retry handles it
     assert imf.interpret(_answer(200, b"<x/>")) is None  # a body for the parser to judge
 

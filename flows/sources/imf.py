@@ -354,17 +354,19 @@ def _imf_message(answer: Answer) -> tuple[str | None, str]:
     return None, answer.text()
 
 
-def _no_series(answer: Answer) -> bool:
-    """True for a 200 ``StructureSpecificData`` that holds no ``Series`` (an empty result)."""
+def _empty_kind(answer: Answer) -> str | None:
+    """``"StructureSpecificData"`` for an XML data message without any ``Series`` (an empty
+    result), ``"Error"`` for an SDMX error message, else None (data, or not XML)."""
     if b"<Series" in answer.body or b":Series" in answer.body:
-        return False
+        return None
     try:
         root = etree.fromstring(
             answer.body, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
         )
     except (etree.XMLSyntaxError, ValueError):
-        return False
-    return etree.QName(root).localname == "StructureSpecificData"
+        return None
+    kind = etree.QName(root).localname
+    return kind if kind in ("StructureSpecificData", "Error") else None
 
 
 def _no_data(answer: Answer, message: str) -> SourceError:
@@ -400,6 +402,9 @@ def interpret(answer: Answer) -> SourceError | None:
     status = answer.status
     if status in (401, 403, 429) or status >= 500:
         return None
+    empty_kind = None if _looks_json(answer) else _empty_kind(answer)
+    if status == 200 and not _looks_json(answer) and empty_kind is None and answer.body.strip():
+        return None  # a data message (or something for the parser to judge)
     code, message = _imf_message(answer)
     no_results = bool(_NO_RESULTS.search(message)) or code == "100"
     if status == 200 and _looks_json(answer) and not no_results:
@@ -416,9 +421,9 @@ def interpret(answer: Answer) -> SourceError | None:
                 NAME, answer.what, f"HTTP 404: {message}", status=404, code=code, message=message
             )
         return _no_data(answer, message or f"HTTP {status} with an empty body")
-    if status == 200 and _no_series(answer):
+    if status == 200 and empty_kind == "StructureSpecificData":
         return _no_data(answer, "a StructureSpecificData message without any Series")
-    if 400 <= status < 500:
+    if 400 <= status < 500 or status == 200:  # a 4xx, or an SDMX error message in a 200
         return RequestRefused(
             NAME, answer.what, f"HTTP {status}: the IMF refused the request: {message}",
             status=status, code=code, message=message,
