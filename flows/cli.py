@@ -70,7 +70,7 @@ def _codes(values: list[str] | None, default: tuple[str, ...], enum_name: str, o
     if unknown:
         raise typer.BadParameter(
             f"unknown code(s) {', '.join(unknown)}: use ISO 3166-1 alpha-3 (e.g. CHN, USA), "
-            "EU27_2020" + (", EA20" if enum_name == "Reporter" else " or WLD"),
+            "EU27_2020" + (", EA20, EA21" if enum_name == "Reporter" else " or WLD"),
             param_hint=option,
         )
     return codes
@@ -276,6 +276,34 @@ def rebuild(
     """
     _quiet_prefect(verbose)
     _run(offline=True, force=True, parameters=_parameters(param or []))
+
+
+@app.command()
+def automations(
+    block_id: Annotated[str | None, typer.Option(
+        "--block-id", metavar="UUID",
+        help="Id of your Prefect notification block (prefect block ls / inspect). Default: the "
+        "placeholder of the shipped automations.yaml.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", metavar="FILE", help="Write the YAML here instead of stdout.")] = None,
+) -> None:
+    """Print the Prefect automations that notify on Partial and Failed runs and when no run has
+    succeeded for 34 days; load them with `prefect automation create --from-file FILE`."""
+    import uuid
+
+    from flows.automations import PLACEHOLDER_BLOCK_ID, automations_yaml
+
+    if block_id is not None:
+        try:
+            block_id = str(uuid.UUID(block_id))
+        except ValueError:
+            raise typer.BadParameter(f"{block_id!r} is not a block id (UUID)", param_hint="--block-id") from None
+    text = automations_yaml(block_id or PLACEHOLDER_BLOCK_ID)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}; load it with: prefect automation create --from-file {output}")
 
 
 @app.command()

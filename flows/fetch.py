@@ -158,6 +158,7 @@ def fetch_source(
         period_end=scope.period_end,
         fetch=fetch_index,
         options=scope.options,
+        warn=outcome.warnings.append,
     )
     try:
         try:

@@ -48,9 +48,10 @@ Source = StrEnum("Source", {name.upper(): name for name in SOURCE_NAMES})
 Source.__doc__ = "A publisher key."
 
 _ISO3 = sorted(country.alpha_3 for country in pycountry.countries)
-Reporter = StrEnum("Reporter", {code: code for code in [*_ISO3, "EU27_2020", "EA20"]})
+Reporter = StrEnum("Reporter", {code: code for code in [*_ISO3, "EU27_2020", "EA20", "EA21"]})
 Reporter.__doc__ = (
-    "A reporter: ISO 3166-1 alpha-3 country code, EU27_2020 (European Union) or EA20 (euro area)."
+    "A reporter: ISO 3166-1 alpha-3 country code, EU27_2020 (European Union), EA20 or EA21 (euro "
+    "area of 20 members to 2025, 21 from January 2026)."
 )
 Partner = StrEnum("Partner", {code: code for code in ["WLD", *_ISO3, "EU27_2020"]})
 Partner.__doc__ = "A partner: WLD (world), an ISO 3166-1 alpha-3 country code, or EU27_2020."
@@ -265,7 +266,11 @@ def final_state(result: RunResult, summary: dict) -> State:
 
     The state's data is the run summary (``status``, ``exit_code``, ``lines``, ...).
     """
-    message = "; ".join(summary["lines"][-2:])[:500]
+    missing = [o.source for o in result.outcomes if not o.ok]
+    message = "; ".join(summary["lines"][-2:])
+    if missing:
+        message = f"not refreshed: {', '.join(missing)}; {message}"
+    message = message[:500]
     if result.status in ("ok", "unchanged"):
         return Completed(message=message, data=summary)
     if result.status == "partial":

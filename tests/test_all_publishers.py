@@ -109,7 +109,7 @@ def test_figures_match_the_recorded_documents(warehouse):
     # Eurostat: million EUR scaled to whole EUR; no USD/EUR rate recorded for 2020 → NULL.
     assert one(
         """SELECT value, currency, value_usd FROM intermediate.observations
-           WHERE source = 'eurostat' AND partner = 'CHN' AND commodity = 'SITC7'
+           WHERE source = 'eurostat' AND partner = 'CHN' AND commodity = 'SITC7' AND flow = 'M'
              AND period_start = DATE '2020-01-01'"""
     ) == (14_986_600_000.0, "EUR", None)
     # GACC in CNY, and the ECB rate it would be converted with.

@@ -30,6 +30,8 @@ import yaml
 from prefect.utilities.callables import parameter_schema
 
 from flows import release_calendar, schedules
+from flows.automations import automations
+from flows.publish import writer_lock
 from flows.flow import ARTIFACT_KEY, Partner, Reporter, deployments, monthly_refresh
 from flows.schema import add_months
 from flows.sources import SOURCE_NAMES
@@ -296,6 +298,49 @@ def test_a_run_triggered_through_the_api_completes_and_publishes(httpserver, rea
             assert [a.flow_run_id for a in artifacts] == [run.id]
             assert "# Trade-imbalance refresh: ok" in artifacts[0].data
             assert "| comtrade | 1 | 2010-01 | 2010-12 |" in artifacts[0].data
+
+            # 4. Every outcome is visible as a state, through the API. The recordings hold no
+            #    China customs index for 2010: that source fails.
+            def final_state_of(parameters: dict, hold_lock: bool = False):
+                flow_run = client.create_flow_run_from_deployment(deployment.id, parameters={
+                    "reporters": ["CHN"], "period_start": "2010-01-01",
+                    "period_end": "2010-12-01", "comtrade_frequency": "A", **parameters,
+                })
+
+                def done():
+                    current = client.read_flow_run(flow_run.id).state
+                    return current if current is not None and current.is_final() else None
+
+                if not hold_lock:
+                    return _wait(done, 240, "the flow run", [(serve, serve_log)])
+                with writer_lock(warehouse):
+                    return _wait(done, 240, "the flow run", [(serve, serve_log)])
+
+            partial = final_state_of({"sources": ["comtrade", "gacc"]})
+            assert (partial.type.value, partial.name) == ("FAILED", "Partial"), partial
+            assert "gacc" in partial.message
+            failed = final_state_of({"sources": ["gacc"]})
+            assert (failed.type.value, failed.name) == ("FAILED", "Failed"), failed
+            busy = final_state_of({"offline": True, "force": True}, hold_lock=True)
+            assert (busy.type.value, busy.name) == ("CANCELLED", "Busy"), busy
+            history = client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[ARTIFACT_KEY]))
+            )
+            assert sorted(a.description for a in history) == sorted(
+                f"Refresh {s}" for s in ("ok", "partial", "failed", "busy")
+            )
+
+            # 5. The shipped automations file loads as the README says.
+            loaded = subprocess.run(
+                [str(BIN / "prefect"), "automation", "create", "--from-file", "automations.yaml"],
+                cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+            )
+            assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+            names = {a.name: a for a in client.read_automations()}
+            assert set(names) == {a["name"] for a in automations()}
+            proactive = names["trade-imbalance: no successful refresh"].trigger
+            assert proactive.posture == "Proactive"
+            assert proactive.expect == {"prefect.flow-run.Completed"}
     finally:
         if serve is not None:
             _stop(serve)
@@ -314,3 +359,19 @@ def test_a_run_triggered_through_the_api_completes_and_publishes(httpserver, rea
     last_run = json.loads((warehouse / "reports" / "last_run.json").read_text())
     assert last_run["status"] == "ok" and last_run["published"]
     assert datetime.fromisoformat(last_run["finished_at"]) > datetime.now(UTC) - timedelta(minutes=10)
+
+
+def test_the_shipped_automations_file_is_current_and_valid():
+    from prefect.events.schemas.automations import AutomationCore
+
+    from flows.automations import automations_yaml
+
+    assert (ROOT / "automations.yaml").read_text(encoding="utf-8") == automations_yaml()
+    loaded = yaml.safe_load((ROOT / "automations.yaml").read_text(encoding="utf-8"))["automations"]
+    expected = {"trade-imbalance: refresh partial": ["prefect.flow-run.Partial"],
+                "trade-imbalance: refresh failed": ["prefect.flow-run.Failed", "prefect.flow-run.Crashed"],
+                "trade-imbalance: no successful refresh": ["prefect.flow-run.Completed"]}
+    for item in loaded:
+        core = AutomationCore.model_validate(item)
+        assert sorted(core.trigger.expect) == sorted(expected[core.name])
+        assert core.actions[0].type == "send-notification"

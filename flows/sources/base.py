@@ -142,6 +142,9 @@ class PlanContext:
     period_end: date
     fetch: Callable[[FetchRequest], Fetched]
     options: dict[str, Any] = field(default_factory=dict)
+    #: Reports a correction the plan made to follow the publisher (a partner the dataset does not
+    #: carry, ...); it becomes a warning of the run's outcome line.
+    warn: Callable[[str], None] | None = None
 
 
 class SourceError(RuntimeError):
