@@ -297,7 +297,9 @@ def automations(
         try:
             block_id = str(uuid.UUID(block_id))
         except ValueError:
-            raise typer.BadParameter(f"{block_id!r} is not a block id (UUID)", param_hint="--block-id") from None
+            raise typer.BadParameter(
+                f"{block_id!r} is not a block id (UUID)", param_hint="--block-id"
+            ) from None
     text = automations_yaml(block_id or PLACEHOLDER_BLOCK_ID)
     if output is None:
         typer.echo(text, nl=False)

@@ -31,8 +31,8 @@ from prefect.utilities.callables import parameter_schema
 
 from flows import release_calendar, schedules
 from flows.automations import automations
-from flows.publish import writer_lock
 from flows.flow import ARTIFACT_KEY, Partner, Reporter, deployments, monthly_refresh
+from flows.publish import writer_lock
 from flows.schema import add_months
 from flows.sources import SOURCE_NAMES
 
