@@ -610,3 +610,26 @@ def test_june_revision_refetches_the_prior_years_once(httpserver, tmp_path, publ
     assert (after.reused, after.fetched) == (0, 8) and after.ok
     again = run(date(2026, 6, 21))
     assert (again.reused, again.fetched) == (4, 4)
+
+
+@pytest.mark.flow
+def test_census_only_refresh_ending_on_an_unreleased_month_exits_0(httpserver, monkeypatch, real_data):
+    """``trade-imbalance refresh`` (Prefect in-process): run date 20 Jan 2025, window
+    2024-11..2024-12; the double has 2024-11 (recorded) and answers 204 for 2024-12, which the
+    FT-900 calendar expects on 4 Feb 2025. Exit 0, and the line names the month."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from tests.recorded_server import point_publishers_at
+
+    handler = StrictPublishers(real_data)
+    handler.handlers["census"].published_through = "2024-11"
+    point_publishers_at(httpserver, handler, monkeypatch)
+    monkeypatch.setenv("TRADE_IMBALANCE_TODAY", "2025-01-20")
+    monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "WARNING")
+    result = CliRunner().invoke(
+        app, ["refresh", "--source", "census", "--reporter", "USA", "--from", "2024-11", "--to", "2024-12"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "not yet released: 2024-12" in result.output
+    assert handler.refused == []
