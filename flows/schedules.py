@@ -4,7 +4,7 @@ This module is the one source of truth for the schedules: ``trade-imbalance serv
 deployments from :data:`MONTHLY_REFRESH_SCHEDULES`, and ``prefect.yaml`` repeats them for
 ``prefect deploy`` (``tests/test_deployment.py`` fails when the two disagree).
 
-Release timing (``shared/docs/sources.md``; month M is the reference month):
+Release timing (``docs/sources.md``; month M is the reference month):
 
 * China customs (GACC) publishes M around the 7th–10th of M+1, Beijing time (§5). January and
   February come together in early March.

@@ -19,7 +19,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-#: Default public base URLs of each publisher (see shared/docs/sources.md).
+#: Default public base URLs of each publisher (see docs/sources.md).
 DEFAULT_BASE_URLS: dict[str, str] = {
     "gacc": "http://english.customs.gov.cn",
     "comtrade": "https://comtradeapi.un.org",

@@ -2,7 +2,7 @@
 
 Real payloads (read from ../shared/data/real, never copied):
 * ``gacc_html/ecb_cny_eur_monthly.json`` — SDMX-JSON, ``M.CNY.EUR.SP00.A``, 2025-10 … 2026-04
-  (described in shared/docs/gacc_pages.md §5);
+  (described in docs/gacc_pages.md §5);
 * ``ecb/exr_M.USD.EUR.SP00.A_sdmxml21_generic_1999-01_2019-12.xml`` — SDMX-ML 2.1 GenericData,
   USD per EUR, 1999-01 … 2019-12 (PROVENANCE.md, ecb/).
 """
@@ -85,7 +85,7 @@ def test_parse_real_json_cny_per_eur(cny_json: bytes):
         date(2026, 3, 1): 7.970263636363637,
         date(2026, 4, 1): 8.000470000000002,
     }
-    # the same figures rounded half-up to 5 decimals are the table in shared/docs/gacc_pages.md §5
+    # the same figures rounded half-up to 5 decimals are the table in docs/gacc_pages.md §5
     five = Decimal("0.00001")
     assert [str(Decimal(str(rates[d])).quantize(five, ROUND_HALF_UP)) for d in sorted(rates)] == [
         "8.28103", "8.21492", "8.24906", "8.18065", "8.16815", "7.97026", "8.00047",

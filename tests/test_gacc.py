@@ -1,7 +1,7 @@
 """China customs (GACC): discovery (index pages, plan) and the table (4) by-country parser.
 
 Figures asserted here are read off the recorded real pages in ../shared/data/real/gacc_html/
-(see shared/docs/gacc_pages.md); each assertion names the row and column it comes from. Trap
+(see docs/gacc_pages.md); each assertion names the row and column it comes from. Trap
 variants are built in the test from the real bytes with one small edit each. The two files in
 tests/fixtures/gacc/ are illustrative (made-up numbers / made-up link) and say so.
 """

@@ -1,6 +1,6 @@
 """The partner harmonisation reference (``meta.partner_codes``) holds the documented overrides.
 
-Expected mappings come from shared/docs/sources.md §7 and DESIGN.md §4 ("Keys"): Comtrade
+Expected mappings come from docs/sources.md §7 and DESIGN.md §4 ("Keys"): Comtrade
 490 → TWN and 842 → USA, Census Schedule C 5700 → CHN, IMF G001 → world, Eurostat CN_X_HK → CHN
 (China excluding Hong Kong); GACC prints "Taiwan, China" and "United States (US)".
 """

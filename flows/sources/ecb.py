@@ -54,7 +54,7 @@ Answers (:func:`interpret`):
 Responses (:func:`parse`, format chosen by content, not by request):
 
 * **SDMX-JSON** (``format=jsondata``; recorded ``gacc_html/ecb_cny_eur_monthly.json``, see
-  shared/docs/gacc_pages.md §5): ``dataSets[].series`` keyed ``"0:0:0:0:0"``, each position an
+  docs/gacc_pages.md §5): ``dataSets[].series`` keyed ``"0:0:0:0:0"``, each position an
   index into ``structure.dimensions.series[pos].values``; ``observations`` keyed by a string
   index into ``structure.dimensions.observation[0].values`` (``TIME_PERIOD``); the value is
   element 0 of each observation array. Series attributes are indexes into

@@ -1,9 +1,9 @@
 """IMF International Merchandise Trade Statistics (IMTS), SDMX 3.0 API.
 
 IMTS replaced the IMF Direction of Trade Statistics (DOTS) when the old
-``dataservices.imf.org`` service was retired in 2025 (shared/docs/sources.md §3).
+``dataservices.imf.org`` service was retired in 2025 (docs/sources.md §3).
 
-Request contract (:func:`plan`; evidence in shared/docs/live_contracts.md §2)::
+Request contract (:func:`plan`; evidence in docs/live_contracts.md §2)::
 
     GET {base}/data/dataflow/IMF.STA/IMTS/+/{COUNTRY}.{INDICATOR}.{COUNTERPART_COUNTRY}.{FREQUENCY}
         ?c[TIME_PERIOD]=ge:YYYY-MM-DD+le:YYYY-MM-DD&dimensionAtObservation=TIME_PERIOD

@@ -5,7 +5,7 @@ month numbered "Preliminary Release" tables, one HTML page per table, month and 
 package reads table "(4) China's Total Export & Import Values by Country/Region", published in CNY
 and in USD. The two editions are separate publications with different ``currency`` keys; they are
 stored side by side, never summed or converted into each other. Page anatomy:
-``shared/docs/gacc_pages.md``.
+``docs/gacc_pages.md``.
 
 Modules: :mod:`~flows.sources.gacc.discovery` (index pages, links, :func:`plan`),
 :mod:`~flows.sources.gacc.tables` (:func:`parse` of table (4)),
