@@ -218,3 +218,24 @@ def test_probe_asks_for_the_latest_month_the_calendar_expects(double):
     [census] = run_probe(Settings(today=TODAY), sources=["census"])
     assert "?MONTH=02&YEAR=2026&get=CTY_CODE,CTY_NAME,ALL_VAL_MO" in census.request
     assert census.month == date(2026, 2, 1)
+
+
+def test_a_used_up_quota_stops_the_publisher_without_checks(double, monkeypatch):
+    double.handlers["comtrade"].quota_exhausted = True
+    [result] = run_probe(Settings(), sources=["comtrade"], today=TODAY)
+
+    assert not result.passed and not result.accepted
+    assert result.checks == [] and result.requests == 1  # nothing more is sent
+    assert (result.reachable, result.status) == (True, 403)
+    assert result.message.startswith("quota: ") and "Out of call volume quota" in result.message
+    assert "reachable yes; accepted no (HTTP 403)" in format_results([result])[0]
+
+
+def test_checks_keep_the_publisher_pacing():
+    from flows.probe import _interval
+    from flows.sources import comtrade
+
+    live = Settings(comtrade_base_url="https://comtradeapi.un.org")
+    assert _interval(comtrade, live) == comtrade.PREVIEW_MIN_INTERVAL  # keyless preview check
+    keyed = live.model_copy(update={"comtrade_api_key": "FAKEKEY123"})
+    assert _interval(comtrade, keyed) == comtrade.KEYED_MIN_INTERVAL

@@ -281,17 +281,23 @@ def _checks(name: str, module, settings, today: date, month: date,
     """The live checks of ``name``; their requests go through the publisher's HTTP contract
     but are read raw (no ``interpret``), and are appended to ``replies``."""
     clients: dict[bool, _Recorder] = {}
+    last = [time.monotonic()]  # the probe's own request has just been answered
 
     def send(label: str, request: FetchRequest, keyless: bool = False) -> Reply:
         if label in state.cache:
             return state.cache[label]
+        use = settings.model_copy(update=_no_keys()) if keyless else settings
         if keyless not in clients:
-            use = settings.model_copy(update=_no_keys()) if keyless else settings
             clients[keyless] = _Recorder(name, client_for(module, use), read=False)
+        # Each client paces itself; across clients (keyed probe, keyless check) the publisher's
+        # spacing is kept here, so the checks never burst.
+        time.sleep(max(0.0, _interval(module, use) - (time.monotonic() - last[0])))
         try:
             clients[keyless].get(request, label, replies)
         except SourceError:
             pass  # the raw reply (or the failure) is on the Reply
+        finally:
+            last[0] = time.monotonic()
         state.cache[label] = replies[-1]
         return replies[-1]
 
@@ -301,6 +307,16 @@ def _checks(name: str, module, settings, today: date, month: date,
     finally:
         for recorder in clients.values():
             recorder.client.close()
+
+
+def _interval(module, settings) -> float:
+    """The publisher's own spacing between two requests (seconds), as :func:`client_for` reads
+    it, and never less than the per-host ``requests_per_minute`` spacing."""
+    if hasattr(module, "min_interval"):
+        own = float(module.min_interval(settings))
+    else:
+        own = float(getattr(module, "MIN_INTERVAL_SECONDS", 0.0))
+    return max(own, 60.0 / settings.requests_per_minute if settings.requests_per_minute else 0.0)
 
 
 def _no_keys() -> dict[str, Any]:
