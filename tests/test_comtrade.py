@@ -140,11 +140,16 @@ def test_plan_without_key_uses_the_public_preview(monkeypatch):
     settings = env_settings(monkeypatch, base=BASE + "/")  # trailing slash is dropped
     reqs = comtrade.plan(context(settings, reporters=("USA", "FRA", "CHE"), partners=("CHN",)))
     assert comtrade.headers(settings) == {}
-    assert [r.url for r in reqs] == [f"{BASE}/public/v1/preview/C/M/HS"] * 3
-    assert [r.params["reporterCode"] for r in reqs] == ["842", "251", "757"]
-    assert [r.reporter for r in reqs] == ["USA", "FRA", "CHE"]
+    assert [r.url for r in reqs] == [f"{BASE}/public/v1/preview/C/M/HS"] * 36
+    # One reporter × 12 months → 12 calls each: the preview takes one period per call.
+    assert len(reqs) == 36
+    # ``reportercode``, as Comtrade's own client (PreviewGet.py) and the recorded preview send it
+    assert [r.params["reportercode"] for r in reqs[::12]] == ["842", "251", "757"]
+    assert "reporterCode" not in reqs[0].params
+    assert [r.reporter for r in reqs[::12]] == ["USA", "FRA", "CHE"]
     assert all(r.params["maxRecords"] == "500" for r in reqs)
     assert all(r.params["partnerCode"] == "0,156" for r in reqs)
+    assert [r.params["period"] for r in reqs[:12]] == [f"2021{m:02d}" for m in range(1, 13)]
 
 
 def test_plan_24_months_makes_two_calls_of_twelve(monkeypatch):
@@ -186,7 +191,9 @@ def test_plan_annual_calls_hold_at_most_twelve_years(monkeypatch):
 
 def test_plan_default_partners_are_world_plus_a_fixed_set_without_the_reporter(monkeypatch):
     settings = env_settings(monkeypatch)
-    china, india = comtrade.plan(context(settings, reporters=("CHN", "IND")))
+    china, india = comtrade.plan(
+        context(settings, reporters=("CHN", "IND"), end=date(2021, 1, 1))
+    )
     china_partners = china.params["partnerCode"].split(",")
     india_partners = india.params["partnerCode"].split(",")
     assert china_partners[0] == "0" and india_partners[0] == "0"
@@ -195,14 +202,24 @@ def test_plan_default_partners_are_world_plus_a_fixed_set_without_the_reporter(m
     assert {"842", "490", "344"} <= set(china_partners)  # USA, Taiwan (490), Hong Kong
 
 
-def test_plan_hs_detail_shrinks_period_chunks_below_the_preview_cap(monkeypatch):
-    settings = env_settings(monkeypatch)
+def test_plan_hs_detail_shrinks_period_chunks_below_the_cap(monkeypatch):
+    settings = env_settings(monkeypatch, key="k")
     codes = ["0306", "01", "850440", "TOTAL", "27", "84", "85", "87", "90", "94"]
-    reqs = comtrade.plan(context(settings, partners=("USA", "JPN"), comtrade_cmd_codes=codes))
-    # 3 partner codes × 2 flows × 10 commodities = 60 records a month; 499 // 60 = 8 months.
-    assert [len(r.params["period"].split(",")) for r in reqs] == [8, 4]
+    partners = [p for p in comtrade.DEFAULT_PARTNERS if p != "CHN"]
+    reqs = comtrade.plan(context(settings, partners=partners, comtrade_cmd_codes=codes))
+    assert len(reqs) == 1  # 14 partner codes × 2 flows × 10 commodities × 12 months < 100 000
     assert reqs[0].params["cmdCode"] == ",".join(codes)
-    assert reqs[1].period_start == date(2021, 9, 1)
+    # keyless: 499 // (2 flows × 10 commodities) = 24 partner codes per call, one month per call
+    monkeypatch.delenv("TRADE_IMBALANCE_COMTRADE_API_KEY")
+    get_settings.cache_clear()
+    keyless = get_settings()
+    many = ["USA", "JPN", "KOR", "VNM", "DEU", "IND", "AUS", "RUS", "MYS", "BRA", "NLD", "FRA",
+            "ITA", "GBR", "CAN", "MEX", "THA", "IDN", "SGP", "PHL", "SAU", "ARE", "TUR", "ZAF",
+            "CHL", "ARG"]  # fmt: skip
+    reqs = comtrade.plan(context(keyless, partners=many, end=date(2021, 2, 1),
+                                 comtrade_cmd_codes=codes))
+    assert [len(r.params["partnerCode"].split(",")) for r in reqs] == [24, 24, 3, 3]
+    assert [r.params["period"] for r in reqs] == ["202101", "202102", "202101", "202102"]
 
 
 def test_plan_rejects_bad_options_and_unknown_reporters(monkeypatch):
@@ -530,7 +547,7 @@ def _with_first(changes: dict, index: int = 0) -> dict:
 @pytest.mark.parametrize(
     ("changes", "problem"),
     [
-        ({"flowCode": "DX"}, "unexpected flowCode"),
+        ({"flowCode": "ZZ"}, "unexpected flowCode 'ZZ'"),
         ({"cmdCode": "0306"}, "was not requested"),
         ({"cmdCode": 306}, "not a string"),
         ({"primaryValue": None}, "primaryValue is None"),

@@ -1,7 +1,7 @@
 """UN Comtrade API v1: merchandise trade by reporter, partner, flow and period (sources.md §1).
 
 The package: :mod:`~flows.sources.comtrade.codes` (area and flow codes),
-:mod:`~flows.sources.comtrade.plan` (requests, pacing), :mod:`~flows.sources.comtrade.parse`
+:mod:`~flows.sources.comtrade.planning` (requests, pacing), :mod:`~flows.sources.comtrade.parsing`
 (observations), :mod:`~flows.sources.comtrade.answers` (error shapes, quota, :func:`interpret`).
 The public names are re-exported here (``from flows.sources import comtrade``).
 
@@ -73,8 +73,8 @@ from .codes import (
     comtrade_area,
     comtrade_code,
 )
-from .parse import parse
-from .plan import (
+from .parsing import parse
+from .planning import (
     DATA_API_CAP,
     DEFAULT_PARTNERS,
     KEYED_MIN_INTERVAL,

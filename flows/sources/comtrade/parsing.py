@@ -18,7 +18,7 @@ from flows.sources.base import FetchRequest, parse_error
 
 from .answers import legacy_refusal, publisher_message
 from .codes import FLOW_CODES, NAME, comtrade_area
-from .plan import DATA_API_CAP, PREVIEW_CAP
+from .planning import DATA_API_CAP, PREVIEW_CAP
 
 
 def parse(body: bytes, request: FetchRequest) -> pl.DataFrame:
