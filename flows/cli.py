@@ -86,11 +86,23 @@ def _parameters(pairs: list[str]):
             known = ", ".join(ModelParameters.model_fields)
             raise typer.BadParameter(f"{pair!r}: expected name=value with name in: {known}",
                                      param_hint="--param")
-        values[name] = value.split(",") if name == "peer_set" else value
+        if name == "peer_set":
+            values[name] = [c.strip().upper() for c in value.strip().strip("[]").split(",")]
+        elif name == "focus_reporter":
+            values[name] = value.strip().upper()
+        else:
+            values[name] = value
     try:
         return ModelParameters(**values)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--param") from None
+        errors = getattr(exc, "errors", lambda: [])()
+        text = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors
+        ) or str(exc)
+        if any(e["loc"][0] in ("peer_set", "focus_reporter") for e in errors):
+            text = text.split(": Input should be")[0] + ": not a reporter code (ISO 3166-1 alpha-3, " \
+                "EU27_2020, EA20 or EA21)"
+        raise typer.BadParameter(text[:600], param_hint="--param") from None
 
 
 def _quiet_prefect(verbose: bool) -> None:
@@ -178,6 +190,18 @@ def _console():
     if not console.is_terminal:
         console = Console(width=200)
     return console
+
+
+def _cell(value: object) -> object:
+    """A query result cell for the table view: floats with thousands separators and no
+    exponent (``204,500,000,000``; ``0.059``), everything else as it is. csv/json stay exact."""
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value)
+        if value.is_integer() and abs(value) >= 1e4:
+            return f"{value:,.0f}"
+        return f"{value:,.6g}" if abs(value) < 1e4 else f"{value:,.2f}"
+    return value
 
 
 def _table(title: str | None, columns: list[str], rows: list[list[object]]):
@@ -276,6 +300,36 @@ def rebuild(
     """
     _quiet_prefect(verbose)
     _run(offline=True, force=True, parameters=_parameters(param or []))
+
+
+@app.command()
+def probe(
+    source: Annotated[list[str] | None, typer.Option(
+        "--source", "-s", metavar="NAME",
+        help="Publisher to probe (repeatable): gacc, comtrade, imf, census, eurostat, ecb. "
+        "Default: all six.")] = None,
+    record: Annotated[Path | None, typer.Option(
+        "--record", metavar="DIR",
+        help="Save every reply (one file per request, plus index.json) to DIR, to turn into "
+        "test fixtures; no key is written.")] = None,
+) -> None:
+    """Check each live publisher with one cheap request, as a refresh sends it.
+
+    Per publisher: reachable, request accepted, payload parsed, latest period available, time
+    taken; then live checks of the test double's unverified rules (confirmed / contradicted /
+    not checked). Respects each publisher's pacing and Retry-After. Exit 0 only when every
+    probed publisher passes, else 1.
+    """
+    from flows.probe import exit_code, format_results, run_probe
+
+    try:
+        results = run_probe(_settings(), sources=[s.lower() for s in source] if source else None,
+                            record=record)
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc.args[0]), param_hint="--source") from None
+    for line in format_results(results):
+        typer.echo(line)
+    raise typer.Exit(exit_code(results))
 
 
 @app.command()
@@ -455,7 +509,7 @@ def query(
         typer.echo(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str, indent=1))
     else:
         more = len(rows) > limit
-        _console().print(_table(None, columns, [list(r) for r in rows[:limit]]))
+        _console().print(_table(None, columns, [[_cell(v) for v in r] for r in rows[:limit]]))
         typer.echo(f"{min(len(rows), limit)} row(s)" + (f" shown (more exist; --limit {limit})"
                                                         if more else ""))
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from flows import release_calendar
 from flows.archive import Archive
 from flows.http import HttpClient
 from flows.schema import add_months
@@ -201,7 +202,10 @@ def fetch_source(
             outcome.fetched += 1
             error = None
             try:
-                outcome.rows_parsed += parse_payload(module, fetched).height
+                rows = parse_payload(module, fetched).height
+                outcome.rows_parsed += rows
+                if rows == 0 and request.role == "data":
+                    _empty_answer(name, request, settings, outcome)
             except NotYetReleased as exc:
                 outcome.not_released.append(_period_label(exc, request))
                 continue
@@ -258,6 +262,30 @@ def _get(client: HttpClient, module, request: FetchRequest, outcome: SourceOutco
             f"{revised.describe()} instead"
         )
         return client.get(revised)
+
+
+def _empty_answer(name: str, request: FetchRequest, settings: Settings, outcome: SourceOutcome) -> None:
+    """A data answer with no rows: not yet released when the release calendar does not expect
+    its period yet, else *missing* (an error of the run: the publisher should have it)."""
+    if request.period_end is None or name not in release_calendar.RULES:
+        return
+    annual = (request.period_end.year, request.period_end.month) != (
+        request.period_start.year, request.period_start.month
+    ) and request.meta.get("freq") == "A"
+    today = settings.run_date()
+    label = (
+        f"{request.period_start:%Y-%m}" + (
+            f"..{request.period_end:%Y-%m}" if request.period_end != request.period_start else ""
+        )
+    )
+    if release_calendar.is_due(name, request.period_end, today, annual=annual):
+        expected = release_calendar.expected_release(name, request.period_end, annual=annual)
+        outcome.errors.append(
+            f"{name}: {request.describe()}: missing: the publisher answered no rows for {label}, "
+            f"which the release calendar expects by {expected:%Y-%m-%d}"
+        )
+    else:
+        outcome.not_released.append(label)
 
 
 def _stale(module, request: FetchRequest, fetched_at, settings: Settings) -> bool:

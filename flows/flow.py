@@ -37,7 +37,7 @@ from flows.publish import (
     writer_lock,
 )
 from flows.report import RunResult, summary_markdown, write_last_run, write_report
-from flows.scope import DEFAULT_PARTNERS, DEFAULT_REPORTERS, RunScope
+from flows.scope import DEFAULT_PARTNERS, DEFAULT_REPORTERS, Partner, Reporter, RunScope
 from flows.settings import get_settings
 from flows.sources import SOURCE_NAMES
 
@@ -47,14 +47,6 @@ ARTIFACT_KEY = "trade-imbalance-refresh"
 Source = StrEnum("Source", {name.upper(): name for name in SOURCE_NAMES})
 Source.__doc__ = "A publisher key."
 
-_ISO3 = sorted(country.alpha_3 for country in pycountry.countries)
-Reporter = StrEnum("Reporter", {code: code for code in [*_ISO3, "EU27_2020", "EA20", "EA21"]})
-Reporter.__doc__ = (
-    "A reporter: ISO 3166-1 alpha-3 country code, EU27_2020 (European Union), EA20 or EA21 (euro "
-    "area of 20 members to 2025, 21 from January 2026)."
-)
-Partner = StrEnum("Partner", {code: code for code in ["WLD", *_ISO3, "EU27_2020"]})
-Partner.__doc__ = "A partner: WLD (world), an ISO 3166-1 alpha-3 country code, or EU27_2020."
 
 #: A progress listener gets (message, kind): kind ``step`` (a stage starts), ``detail`` (one
 #: request) or ``done`` (a source or stage finished; the message is its summary line).

@@ -10,12 +10,15 @@ from __future__ import annotations
 import duckdb
 from pydantic import BaseModel, Field
 
+from flows.scope import Reporter
+
 
 class ModelParameters(BaseModel):
     """Parameters of the imbalance models."""
 
     cif_fob_factor: float = Field(
         default=1.06,
+        allow_inf_nan=False,
         gt=1.0,
         lt=1.5,
         description="CIF/FOB factor: partner imports valued CIF are divided by it to compare with "
@@ -23,18 +26,22 @@ class ModelParameters(BaseModel):
     )
     signal_threshold: float = Field(
         default=0.03,
+        ge=0.0,
+        lt=1.0,
+        allow_inf_nan=False,
         description="Imbalance signal: minimum gap, as a ratio (0.03 = 3 percentage points), by which "
         "3-month export growth must exceed 3-month import growth.",
     )
     signal_min_months: int = Field(
         default=3, ge=1, description="Imbalance signal: minimum run of consecutive months."
     )
-    peer_set: list[str] = Field(
-        default=["CHN", "VNM", "IND", "USA", "EU27_2020"],
+    peer_set: list[Reporter] = Field(
+        default_factory=lambda: [Reporter(c) for c in ("CHN", "VNM", "IND", "USA", "EU27_2020")],
+        min_length=1,
         description="Reporters compared in marts.peer_comparison (ISO3 or aggregate codes).",
     )
-    focus_reporter: str = Field(
-        default="CHN", description="Reporter whose headline figures lead the run report."
+    focus_reporter: Reporter = Field(
+        default=Reporter.CHN, description="Reporter whose headline figures lead the run report."
     )
 
 

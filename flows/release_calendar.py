@@ -88,8 +88,19 @@ def _month_end(month: date) -> date:
     return add_months(date(month.year, month.month, 1), 1) - timedelta(days=1)
 
 
-@cache
 def _overrides(path: str | None) -> dict[tuple[str, date], date]:
+    """The override dates of ``path``, else of the setting ``release_dates_file``, else of the
+    bundled ``flows/data/release_dates.csv``."""
+    if path is None:
+        from flows.settings import get_settings
+
+        configured = get_settings().release_dates_file
+        path = str(configured) if configured is not None else None
+    return _load_overrides(path)
+
+
+@cache
+def _load_overrides(path: str | None) -> dict[tuple[str, date], date]:
     if path is None:
         text = resources.files("flows.data").joinpath("release_dates.csv").read_text("utf-8")
     else:
@@ -194,8 +205,17 @@ def write_release_calendar(con, overrides_file: str | None = None) -> None:
     con.execute("INSERT INTO meta.release_calendar SELECT * FROM frame")
 
 
-@cache
 def _calendar_frame(overrides_file: str | None):
+    if overrides_file is None:
+        from flows.settings import get_settings
+
+        configured = get_settings().release_dates_file
+        overrides_file = str(configured) if configured is not None else None
+    return _cached_frame(overrides_file)
+
+
+@cache
+def _cached_frame(overrides_file: str | None):
     import polars as pl
 
     return pl.DataFrame(

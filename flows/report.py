@@ -210,6 +210,11 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:+.1f} %"
 
 
+def _points(value: float | None) -> str:
+    """A difference of two growth ratios in percentage points (0.012 → ``+1.2 pp``)."""
+    return "–" if value is None else f"{value * 100:+.1f} pp"
+
+
 def _month(value: date | None) -> str:
     return "–" if value is None else f"{value:%Y-%m}"
 
@@ -260,10 +265,10 @@ def report_tables(result: RunResult | None, database: Path, reporter: str) -> li
     tables.append(Table(
         f"Latest trade balance, {reporter}",
         ["source", "currency", "period", "exports", "imports", "balance", "exports YoY",
-         "imports YoY", "gap"],
+         "imports YoY", "gap (pp)"],
         [[r["source"], r["currency"], _period(r), _money(r["exports"]), _money(r["imports"]),
           _money(r["balance"]), _pct(r["exports_yoy"]), _pct(r["imports_yoy"]),
-          _pct(r["growth_gap"])] for r in rows],
+          _points(r["growth_gap"])] for r in rows],
         note=None if rows else f"no figures for {reporter} in marts.trade_balance_monthly",
     ))
     return tables
@@ -298,12 +303,12 @@ def summary_markdown(
         parts.append("")
     parts += ["## Growth chart", ""]
     if chart is not None:
-        parts.append(f"Exports vs imports year-on-year growth: [{chart.name}]({chart.resolve().as_uri()})")
+        # A path, not a file:// link: the Prefect UI (a browser) cannot open local files.
+        parts.append(f"Exports vs imports year-on-year growth: `{chart.resolve()}`")
     else:
         parts.append(f"_no chart: {chart_error or 'no year-on-year figures for these reporters yet'}_")
     if html_report is not None:
-        parts += ["", f"Full report: [{html_report.name}]({html_report.resolve().as_uri()}) "
-                  f"(`{html_report.resolve()}`)"]
+        parts += ["", f"Full report (on the machine that ran the flow): `{html_report.resolve()}`"]
     return "\n".join(parts) + "\n"
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import Any
+
+import pycountry
 
 from flows.schema import add_months
 from flows.sources import SOURCE_NAMES
@@ -15,6 +18,20 @@ DEFAULT_REPORTERS: tuple[str, ...] = ("CHN", "USA", "VNM", "IND", "EU27_2020")
 DEFAULT_PARTNERS: tuple[str, ...] = (
     "WLD", "CHN", "USA", "VNM", "IND", "DEU", "JPN", "KOR", "HKG", "TWN",
 )
+_ISO3 = sorted(country.alpha_3 for country in pycountry.countries)
+#: Named aggregates that can be reporters: the EU and the euro area in its two compositions.
+REPORTER_AGGREGATES: tuple[str, ...] = ("EU27_2020", "EA20", "EA21")
+
+#: A reporter code, as a pick-list for the Prefect UI form and the CLI's checks.
+Reporter = StrEnum("Reporter", {code: code for code in [*_ISO3, *REPORTER_AGGREGATES]})
+Reporter.__doc__ = (
+    "A reporter: ISO 3166-1 alpha-3 country code, EU27_2020 (European Union), EA20 or EA21 (euro "
+    "area of 20 members to 2025, 21 from January 2026)."
+)
+#: A partner code (WLD = world).
+Partner = StrEnum("Partner", {code: code for code in ["WLD", *_ISO3, "EU27_2020"]})
+Partner.__doc__ = "A partner: WLD (world), an ISO 3166-1 alpha-3 country code, or EU27_2020."
+
 #: Months covered by default, ending with the last complete month.
 DEFAULT_MONTHS = 24
 

@@ -34,7 +34,7 @@ def invoke(*args: str):
 def test_help_lists_every_command_and_the_exit_codes():
     result = invoke("--help")
     assert result.exit_code == 0
-    for command in ("refresh", "rebuild", "status", "report", "query", "serve"):
+    for command in ("refresh", "rebuild", "probe", "automations", "status", "report", "query", "serve"):
         assert f"  {command} " in result.stdout
     assert "Exit codes:" in result.stdout
     for code, meaning in EXIT_CODES.items():
@@ -48,7 +48,7 @@ def test_help_lists_every_command_and_the_exit_codes():
         ("refresh", ["--source NAME", "--reporter ISO3", "--from YYYY-MM", "--offline", "--verbose",
                      "(exit code 3)", "exits with code 4"]),
         ("rebuild", ["raw archive alone (no network)", "--param NAME=VALUE"]),
-        ("status", ["staleness per source", "release lags"]),
+        ("status", ["staleness per source", "release calendar"]),
         ("report", ["growth chart", "warehouse/reports/report-<time>.html"]),
         ("query", ["read-only", "refused with exit code 2", "--format table|csv|json"]),
         ("serve", ["PREFECT_API_URL", "uv run prefect server start", "one at a time"]),
@@ -75,6 +75,12 @@ def test_each_command_explains_itself(command, phrases):
         (["--comtrade-frequency", "Q"], "must be M or A"),
         (["--param", "no_such=1"], "expected name=value with name in: cif_fob_factor"),
         (["--param", "cif_fob_factor=3"], "less than 1.5"),
+        (["--param", "focus_reporter=ZZZ"], "focus_reporter: not a reporter code"),
+        (["--param", "peer_set=[XXX]"], "peer_set.0: not a reporter code"),
+        (["--param", "peer_set=CHN,XXX"], "peer_set.1: not a reporter code"),
+        (["--param", "signal_threshold=nan"], "finite number"),
+        (["--param", "signal_threshold=inf"], "finite number"),
+        (["--imf-frequency", "Q"], "must be M or A"),
     ],
 )
 def test_refresh_usage_errors_exit_2_before_anything_runs(args, message):
@@ -94,7 +100,7 @@ def test_query_prints_a_table(published):
     result = invoke("query", "SELECT partner, imports FROM marts.bilateral_balance_monthly "
                              "WHERE source = 'comtrade' AND partner = 'ARG' AND months = 12")
     assert result.exit_code == 0, result.output
-    assert "ARG" in result.stdout and "6804128143.0" in result.stdout
+    assert "ARG" in result.stdout and "6,804,128,143" in result.stdout  # grouped, no exponent
     assert "1 row(s)" in result.stdout
 
 
@@ -139,9 +145,10 @@ def test_status_shows_coverage_staleness_and_the_last_run(published):
     assert lines[0].startswith(f"warehouse: {published.database_path} (built ")
     comtrade = next(line for line in lines if "│ comtrade " in line)
     cells = [c.strip() for c in comtrade.split("│")[1:-1]]
-    # China 2010 annual totals: one reporter, 2010-01 to 2010-12; Comtrade's lag is 180 days.
+    # China 2010 annual totals: one reporter, 2010-01 to 2010-12. The release calendar expects
+    # January 2011 by 31 January + 90 days (Comtrade: assumed, no calendar).
     assert cells[:4] == ["comtrade", "1", "2010-01", "2010-12"]
-    assert cells[6] == "180" and cells[8].startswith("behind ")
+    assert cells[6:8] == ["2011-05-01", "assumed"] and cells[9].startswith("behind ")
     gacc = [c.strip() for c in next(line for line in lines if "│ gacc " in line).split("│")[1:-1]]
     assert gacc[-1] == "no data"
     assert "last run: none recorded" in result.stdout

@@ -135,7 +135,7 @@ def test_parameter_schema_renders_a_typed_form():
     reporters = definitions["Reporter"]["enum"]
     assert {"CHN", "USA", "VNM", "IND", "DEU", "TWN", "EU27_2020"} <= set(reporters)
     # 249 ISO 3166-1 countries + EU27_2020 + EA20
-    assert "WLD" not in reporters and len(reporters) == len(Reporter) == 251
+    assert "WLD" not in reporters and len(reporters) == len(Reporter) == 252  # 249 + EU27_2020, EA20, EA21
     partners = definitions["Partner"]["enum"]
     assert "WLD" in partners and "EU27_2020" in partners and len(partners) == len(Partner) == 251
     assert props["reporters"]["default"] == ["CHN", "USA", "VNM", "IND", "EU27_2020"]

@@ -239,3 +239,26 @@ def test_checks_keep_the_publisher_pacing():
     assert _interval(comtrade, live) == comtrade.PREVIEW_MIN_INTERVAL  # keyless preview check
     keyed = live.model_copy(update={"comtrade_api_key": "FAKEKEY123"})
     assert _interval(comtrade, keyed) == comtrade.KEYED_MIN_INTERVAL
+
+
+def test_the_cli_probe_prints_each_publisher_and_exits_by_the_result(double, monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    monkeypatch.setenv("TRADE_IMBALANCE_TODAY", TODAY.isoformat())
+    runner = CliRunner()
+    passed = runner.invoke(app, ["probe", "--source", "ecb", "--record", str(tmp_path / "rec")])
+    assert passed.exit_code == 0, passed.output
+    assert "ecb" in passed.stdout and MONTHS["ecb"] in passed.stdout
+    assert (tmp_path / "rec" / "index.json").is_file()
+
+    monkeypatch.setenv("TRADE_IMBALANCE_ECB_BASE_URL", "http://127.0.0.1:9/none")
+    monkeypatch.setenv("TRADE_IMBALANCE_MAX_RETRIES", "0")
+    from flows.settings import get_settings
+
+    get_settings.cache_clear()
+    failed = runner.invoke(app, ["probe", "--source", "ecb"])
+    assert failed.exit_code == 1, failed.output
+    refused = runner.invoke(app, ["probe", "--source", "nope"])
+    assert refused.exit_code == 2 and "unknown source" in refused.output

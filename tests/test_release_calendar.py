@@ -54,7 +54,6 @@ def test_due_adds_the_grace_days():
 
 
 def test_an_override_file_replaces_the_rule_for_its_month(tmp_path):
-    rc._overrides.cache_clear()
     dates = tmp_path / "dates.csv"
     dates.write_text(
         "# made up for this test\nsource,period,release_date,kind,evidence\n"
