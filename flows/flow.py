@@ -17,7 +17,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-import pycountry
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.exceptions import MissingContextError
