@@ -169,7 +169,8 @@ class Double(PublisherDouble):
         made_up = sorted(p for p in periods if p[:4] in ("2025", "2026"))
         if keyed and freq == "M" and reporters == {156} and made_up:
             body = comtrade_builder.made_up_json(
-                156, partners or [0], [f for f in flows or ["X", "M"] if f in ("X", "M")], made_up
+                156, [p for p in partners or [0] if p != 156],  # no self trade
+                [f for f in flows or ["X", "M"] if f in ("X", "M")], made_up,
             )
             return ok(body, "application/json", headers=MADE_UP_HEADER)
         return ok(EMPTY, "application/json")

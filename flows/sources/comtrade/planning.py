@@ -100,7 +100,8 @@ def plan(ctx: PlanContext) -> list[FetchRequest]:
       ["comtrade_cmd_codes"]``: HS codes of 2, 4 or 6 digits as strings), ``flowCode=X,M``,
       ``motCode=0``, ``customsCode=C00``, ``includeDesc=true``, ``breakdownMode=classic`` — so
       only the publisher's total rows are asked for.
-    * ``ctx.partners`` empty → World plus :data:`DEFAULT_PARTNERS` (without the reporter).
+    * ``ctx.partners`` empty → World plus :data:`DEFAULT_PARTNERS`; the reporter itself is never
+      asked for as its own partner.
     * Reporters that are not countries (``EU27_2020``, ``EA20``: aggregates of other publishers)
       are skipped; Comtrade's own groups follow each year's membership.
     * Each request: ``expect="json"``, ``reporter`` = the ISO3 key, ``period_start``/``period_end``
@@ -197,10 +198,11 @@ def _partner_codes(reporter: str, partners: Sequence[str]) -> list[int]:
     chosen = list(partners) if partners else [
         p for p in DEFAULT_PARTNERS if p != reporter.strip().upper()
     ]
+    own = comtrade_code(reporter, kind="reporter")
     codes = [0]
     for partner in chosen:
         code = comtrade_code(partner, kind="partner")
-        if code not in codes:
+        if code not in codes and code != own:  # no reporter trades with itself
             codes.append(code)
     return codes
 
