@@ -72,7 +72,11 @@ OBSERVATION_KEY: tuple[str, ...] = (
     "valuation",
 )
 
-FLOWS = frozenset({"X", "M", "RX", "RM"})
+#: Flows: exports X and imports M; memo flows kept as their own flows, never added to X or M
+#: (DESIGN.md §4): re-exports RX, re-imports RM, domestic exports DX, foreign imports FM, and
+#: UN Comtrade's processing flows — imports for (MIP) and after (MOP) inward/outward processing,
+#: exports after (XIP) and for (XOP) processing (flows/sources/comtrade/codes.py).
+FLOWS = frozenset({"X", "M", "RX", "RM", "DX", "FM", "MIP", "MOP", "XIP", "XOP"})
 PARTNER_KINDS = frozenset({"world", "country", "aggregate"})
 PERIOD_TYPES = frozenset({"month", "combined", "ytd", "year"})
 VALUATIONS = frozenset({"FOB", "CIF", "FAS", "CUSTOMS"})
@@ -95,8 +99,9 @@ def conform(frame: pl.DataFrame, *, context: str) -> pl.DataFrame:
 
     ``context`` names the source and request in error messages.
 
-    Raises :class:`SchemaError` when a column is missing or has the wrong type, when a key or value
-    column is null, a value is negative or not finite, or a code is outside its vocabulary.
+    Raises :class:`SchemaError` when a column is missing or has the wrong type, when a key column
+    is null, a value is null without a ``confidential`` status (a withheld figure is the one
+    legitimate NULL value), a value is negative or not finite, or a code is outside its vocabulary.
     """
     missing = [c for c in OBSERVATION_SCHEMA if c not in frame.columns]
     if missing:
@@ -107,10 +112,20 @@ def conform(frame: pl.DataFrame, *, context: str) -> pl.DataFrame:
             raise SchemaError(f"{context}: column {name} is {frame.schema[name]}, expected {dtype}")
     if frame.is_empty():
         return frame
-    required = [c for c in OBSERVATION_SCHEMA if c not in ("published_yoy", "vintage")]
+    required = [c for c in OBSERVATION_SCHEMA if c not in ("published_yoy", "vintage", "value")]
     nulls = {c: n for c, n in frame.select(pl.col(required).null_count()).row(0, named=True).items() if n}
     if nulls:
         raise SchemaError(f"{context}: null values in required columns {nulls}")
+    # A NULL value is allowed only for a figure the publisher withholds as confidential (its
+    # flag kept in ``status``): missing is not zero, and the row says why it is missing.
+    unexplained = frame.filter(
+        pl.col("value").is_null() & ~pl.col("status").str.contains("confidential")
+    )
+    if unexplained.height:
+        raise SchemaError(
+            f"{context}: {unexplained.height} null values without a confidential status, e.g. "
+            f"{unexplained.row(0, named=True)}"
+        )
     bad_value = frame.filter(~pl.col("value").is_finite() | (pl.col("value") < 0))
     if bad_value.height:
         raise SchemaError(

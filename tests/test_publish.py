@@ -335,12 +335,12 @@ def test_a_refresh_that_fails_half_way_leaves_the_published_warehouse_exactly_as
         get_settings.cache_clear()
         state, garbage = run_refresh(**run)
     get_settings.cache_clear()
-    # The only source answered garbage (quarantined) and the archive holds nothing new that
-    # parses: nothing is published, the run is Failed (exit 1).
+    # The only source answered garbage (rejected: a 200 whose body is not the JSON asked for)
+    # and the archive holds nothing new: nothing is published, the run is Failed (exit 1).
     assert garbage["status"] == "failed" and garbage["exit_code"] == 1, garbage["lines"]
     assert state.is_failed() and not garbage["published"]
     assert garbage["lines"][0].startswith("comtrade: 1 requests")
-    assert "1 quarantined" in garbage["lines"][0] and "does not parse" in garbage["lines"][0]
+    assert "1 failed" in garbage["lines"][0] and "does not parse" in garbage["lines"][0]
     assert digest(database) == before
 
     # The data tests fail on the new build: the run raises, the published file is untouched.

@@ -67,9 +67,11 @@ from flows.archive import ManifestEntry
 from flows.reference import UnknownCodeError
 from flows.schema import OBSERVATION_SCHEMA, add_months
 from flows.sources.base import FetchRequest, SourceError, parse_error
-from flows.sources.comtrade import FLOW_VALUATION, comtrade_area
+from flows.sources.comtrade import FLOW_CODES, comtrade_area
 
 NAME = "comtrade"
+#: Valuation of every flow code of Comtrade's flow reference (memo flows kept as their own flows).
+BULK_FLOW_VALUATION: dict[str, str] = {code: valuation for code, (_, valuation) in FLOW_CODES.items()}
 
 #: Classification editions the detail parser accepts (HS; SITC and BEC codes have other shapes).
 HS_EDITIONS = frozenset({"H0", "H1", "H2", "H3", "H4", "H5", "H6"})
@@ -556,8 +558,8 @@ def normalise(raw: pl.LazyFrame, request: FetchRequest, sha256: str) -> pl.LazyF
 
     * ``source`` comtrade; ``reporter``: the listing's reporter (:func:`comtrade_area`);
       ``partner``/``partner_kind``: :func:`comtrade_area` of ``partnerCode`` (WLD for 0);
-    * ``flow``: ``flowCode`` as published (X, M, RX, RM); ``valuation`` CIF for M/RM, FOB for
-      X/RX (:data:`flows.sources.comtrade.FLOW_VALUATION`); ``value``: ``primaryValue`` in whole
+    * ``flow``: ``flowCode`` as published (X, M and the memo flows); ``valuation`` CIF on the import side, FOB on the export side,
+      X/RX and every memo flow (:data:`BULK_FLOW_VALUATION`); ``value``: ``primaryValue`` in whole
       USD (``cifvalue``/``fobvalue`` are not used, as in the API parser); ``currency`` USD;
     * ``period_*``/``months``/``period_type``: the listing's period — a month (1, month) or the
       year January–December (12, year); ``period`` keeps Comtrade's ``YYYY``/``YYYYMM``;
@@ -613,7 +615,7 @@ def normalise(raw: pl.LazyFrame, request: FetchRequest, sha256: str) -> pl.LazyF
         col("cmdCode").alias("commodity"),
         col("primaryValue").alias("value"),
         pl.lit("USD").alias("currency"),
-        col("flowCode").replace_strict(FLOW_VALUATION, default=None, return_dtype=_S).alias("valuation"),
+        col("flowCode").replace_strict(BULK_FLOW_VALUATION, default=None, return_dtype=_S).alias("valuation"),
         pl.when((col("isReported") == 1) & (col("legacyEstimationFlag").fill_null(0) == 0))
         .then(pl.lit("reported"))
         .when(col("isReported").is_in([0, 1]))

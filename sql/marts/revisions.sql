@@ -2,7 +2,7 @@
 -- column source: Publisher.
 -- column reporter: Reporting country (ISO3) or aggregate code.
 -- column partner: Partner (ISO3), WLD for the world, or an aggregate code.
--- column flow: X exports, M imports, RX re-exports, RM re-imports.
+-- column flow: X exports, M imports; memo flows as their own codes: RX re-exports, RM re-imports, DX domestic exports, FM foreign imports, MIP/MOP/XIP/XOP processing flows (UN Comtrade).
 -- column period_start: First day of the first month covered.
 -- column period_end: First day of the last month covered.
 -- column commodity: TOTAL or the HS code.

@@ -3,8 +3,8 @@
 -- CN_X_HK -> CHN, WORLD -> WLD, EL/GR -> GRC; EU27_2020, EU28, EA20, EXT_EU27_2020 (extra-EU,
 -- not WLD), INT_EU27_2020 and EU27_2020_NEA20 keep their codes (partner_kind 'aggregate';
 -- EU27_2020 and EU28 never mixed); flags map to status (p provisional, e estimated,
--- c confidential, ...; several joined with '+'); confidential cells without a value are not
--- loaded (missing is not zero). Values are EUR: convert month by month before combining with
+-- c confidential, ...; several joined with '+'); a confidential cell without a value is a row
+-- with a NULL value and its flag in status (missing is not zero). Values are EUR: convert month by month before combining with
 -- USD sources. No cleaning is needed beyond the parser's.
 SELECT *
 FROM raw.observations
