@@ -558,8 +558,8 @@ def normalise(raw: pl.LazyFrame, request: FetchRequest, sha256: str) -> pl.LazyF
 
     * ``source`` comtrade; ``reporter``: the listing's reporter (:func:`comtrade_area`);
       ``partner``/``partner_kind``: :func:`comtrade_area` of ``partnerCode`` (WLD for 0);
-    * ``flow``: ``flowCode`` as published (X, M and the memo flows); ``valuation`` CIF on the import side, FOB on the export side,
-      X/RX and every memo flow (:data:`BULK_FLOW_VALUATION`); ``value``: ``primaryValue`` in whole
+    * ``flow``: ``flowCode`` as published (X, M and the memo flows); ``valuation`` CIF on the
+      import side, FOB on the export side (:data:`BULK_FLOW_VALUATION`); ``value``: ``primaryValue`` in whole
       USD (``cifvalue``/``fobvalue`` are not used, as in the API parser); ``currency`` USD;
     * ``period_*``/``months``/``period_type``: the listing's period — a month (1, month) or the
       year January–December (12, year); ``period`` keeps Comtrade's ``YYYY``/``YYYYMM``;
