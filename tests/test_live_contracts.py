@@ -52,7 +52,7 @@ def test_a_refresh_of_every_publisher_sends_nothing_the_double_refuses(double, t
     asked = {path.lstrip("/").split("/")[0] for path in double.requests}
     assert asked == set(SOURCE_NAMES)
     # Every publisher that has these periods answered them; none was unreachable.
-    for name, outcome in outcomes.items():
+    for outcome in outcomes.values():
         assert outcome.unreachable is None, outcome.line()
     # Months the calendar does not expect by 1 December 2026 are named, not failed: e.g. the
     # US Census's October 2026 (30 November + 35 days = 5 December).
