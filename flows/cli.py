@@ -442,9 +442,6 @@ def report(
         typer.echo(f"chart: {files.chart}")
 
 
-_READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
-
-
 @app.command()
 def query(
     sql: Annotated[str, typer.Argument(
@@ -457,45 +454,34 @@ def query(
     """Run one read-only SQL query against warehouse/trade.duckdb and print the result.
 
     The file is opened read-only, so queries never block a running refresh and a refresh never
-    blocks them. Statements that would write (INSERT, CREATE, COPY, ATTACH, SET, ...) are refused
-    with exit code 2.
+    blocks them. The query runs in a sandbox: no other file, no network, no extension, limited
+    memory, threads and time. Statements that would write or read outside the warehouse
+    (INSERT, CREATE, COPY, ATTACH, SET, PRAGMA, INSTALL, read_csv(), EXPLAIN of a write, ...)
+    are refused with exit code 2.
 
     \b
     Example:
       trade-imbalance query "SELECT * FROM marts.trade_balance_monthly
                              WHERE reporter = 'CHN' ORDER BY period_end DESC"
     """
-    import duckdb
+    from flows.query import QueryFailed, QueryRefused, run_query
 
     if output not in ("table", "csv", "json"):
         raise typer.BadParameter("must be table, csv or json", param_hint="--format")
     database = _require_warehouse()
-    con = duckdb.connect(str(database), read_only=True)
     try:
-        try:
-            statements = con.extract_statements(sql)
-        except duckdb.Error as exc:
-            typer.echo(f"query failed: {exc}", err=True)
-            raise typer.Exit(1) from None
-        if len(statements) != 1:
-            typer.echo(f"give exactly one statement (got {len(statements)})", err=True)
-            raise typer.Exit(2)
-        kind = statements[0].type.name
-        if kind not in _READ_ONLY_STATEMENTS:
-            typer.echo(
-                f"refused: {kind} statements are not allowed; `query` is read-only "
-                "(SELECT, WITH, FROM, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN)", err=True
-            )
-            raise typer.Exit(2)
-        try:
-            cursor = con.execute(sql)
-            columns = [d[0] for d in cursor.description]
-            rows = cursor.fetchmany(limit + 1) if output == "table" else cursor.fetchall()
-        except duckdb.Error as exc:
-            typer.echo(f"query failed: {exc}", err=True)
-            raise typer.Exit(1) from None
-    finally:
-        con.close()
+        settings = _settings()
+        columns, rows = run_query(
+            database, sql, limit if output == "table" else None,
+            memory_limit=settings.query_memory_limit, threads=settings.query_threads,
+            timeout=settings.query_timeout,
+        )
+    except QueryRefused as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    except QueryFailed as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
     if output == "csv":
         import csv
         import sys

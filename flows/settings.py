@@ -84,6 +84,33 @@ class Settings(BaseSettings):
         default="trade-imbalance/0.1 (+https://github.com/trade-imbalance; official-statistics pipeline)",
     )
 
+    # Deadlines (flows.http): a slow publisher must never hold the writer lock for long.
+    request_deadline: float = Field(
+        default=120.0, gt=0,
+        description="Seconds one API request attempt may take in total, connection and whole "
+        "body included (read_timeout only limits the wait for each chunk).",
+    )
+    source_budget: float = Field(
+        default=900.0, gt=0,
+        description="Seconds one source may spend fetching in a run, retries, back-off and "
+        "Retry-After waits included; then the source stops for the run (not refreshed).",
+    )
+    run_budget: float = Field(
+        default=3600.0, gt=0,
+        description="Seconds a refresh may spend fetching, all sources together; then it stops "
+        "fetching, builds from what it has and releases the writer lock.",
+    )
+    min_bulk_bytes_per_second: float = Field(
+        default=20_000.0, gt=0,
+        description="Bulk downloads (UN Comtrade bulk files) slower than this, averaged over "
+        "the download after its first 30 s, are abandoned.",
+    )
+
+    # The `query` sandbox (flows.query)
+    query_timeout: float = Field(default=120.0, gt=0, description="Seconds a `query` may run.")
+    query_memory_limit: str = Field(default="1GB", description="Memory a `query` may use (DuckDB size).")
+    query_threads: int = Field(default=2, ge=1, description="Threads a `query` may use.")
+
     today: date | None = Field(
         default=None,
         description="Run as if today were this date (YYYY-MM-DD): decides which months the "
