@@ -25,6 +25,7 @@ from prefect.states import Cancelled, Completed, Failed, State
 from flows.archive import Archive
 from flows.build import build_models, check_data, effective_entries, fingerprint, load_archive
 from flows.fetch import SourceOutcome, fetch_source
+from flows.http import run_budget
 from flows.parameters import ModelParameters
 from flows.publish import (
     WriterBusy,
@@ -193,7 +194,8 @@ def monthly_refresh(
                     ", ".join(scope.sources), ", ".join(scope.reporters),
                     f"{scope.period_start:%Y-%m}", f"{scope.period_end:%Y-%m}",
                 )
-                result.outcomes = [fetch_task(name, scope) for name in scope.sources]
+                with run_budget(settings.run_budget):  # then every source stops fetching
+                    result.outcomes = [fetch_task(name, scope) for name in scope.sources]
             fp = fingerprint(archive, parameters=parameters)
             published_fp = published_fingerprint(database) if database.exists() else None
             archive_has_news = (

@@ -10,7 +10,21 @@ One :class:`requests.Session` per source with
   sent in a burst;
 * a descriptive ``User-Agent``;
 * detection of errors hidden in 200 responses: HTML where JSON/XML/CSV was expected, a JSON
-  ``error`` field that is not empty, an empty body.
+  ``error`` field that is not empty, an empty body;
+* **deadlines**, so that a slow publisher never holds the writer lock for long (the read timeout
+  only limits the wait for each chunk: at 1 byte/s it never fires):
+
+  - each request *attempt* (connection, headers and the whole body) ends after
+    ``request_deadline`` seconds: a watchdog timer shuts the attempt's socket, the body is
+    streamed (``stream=True``) in chunks and the wall time checked after each; a request whose
+    attempt ran out is not retried and raises :class:`PublisherUnreachable`;
+  - bulk downloads (requests whose ``meta["kind"]`` is in :data:`BULK_KINDS`) have no total
+    deadline once their headers arrived; they are abandoned when their average throughput, after
+    :data:`BULK_GRACE_SECONDS`, falls below ``min_bulk_bytes_per_second``;
+  - every client has a budget: ``source_budget`` seconds from its creation (one client per
+    source per run), and never beyond the run's end set with :func:`run_budget`. Requests,
+    retries, back-off and ``Retry-After`` waits all count; a wait that would end past the budget
+    is not slept, and a request after the budget raises :class:`PublisherUnreachable` at once.
 
 Errors are :class:`flows.sources.base.FetchError` subclasses whose message names the source, the
 request (with secrets redacted) and the problem.
@@ -21,14 +35,24 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from pyrate_limiter import Limiter, Rate
 from requests_ratelimiter import HostBucketFactory, LimiterAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
+from flows.secrets import install as install_redaction
+from flows.secrets import redact, redact_error
+from flows.secrets import register as register_secret
 from flows.settings import Settings
 from flows.sources.base import (
     Answer,
@@ -37,11 +61,20 @@ from flows.sources.base import (
     FetchError,
     FetchRequest,
     PublisherUnreachable,
+    SourceError,
 )
 
 log = logging.getLogger(__name__)
+install_redaction()  # urllib3's request lines and every error text below go through it
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+#: ``FetchRequest.meta["kind"]`` values of bulk downloads: no total deadline, a throughput floor.
+BULK_KINDS = frozenset({"bulk-file"})
+#: Seconds a bulk download runs before its throughput is checked against the floor.
+BULK_GRACE_SECONDS = 30.0
+#: Bytes read per chunk while streaming a body.
+CHUNK_BYTES = 64 << 10
 
 #: Query-string parameter names whose values are secrets (redacted in URLs we store or print).
 SECRET_PARAMS = re.compile(r"(key|token|secret|password|subscription)", re.IGNORECASE)
@@ -59,6 +92,115 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query, safe=",:+*")))
 
 
+class _OutOfTime(Exception):  # noqa: N818 - internal signal, never escapes HttpClient.get
+    """Raised inside urllib3 to stop a request: its attempt's deadline or its budget ran out.
+
+    Not an ``OSError``, so urllib3 does not retry it and requests does not wrap it."""
+
+
+#: End of the current run's fetching (``time.monotonic()``), set by :func:`run_budget`.
+_run_ends: float | None = None
+
+
+@contextmanager
+def run_budget(seconds: float) -> Iterator[None]:
+    """Within the block, every :class:`HttpClient` stops ``seconds`` after the block started
+    (setting ``run_budget``): the run stops fetching cleanly, each source that still had
+    requests to send is reported unreachable ("run budget used up"), and what was fetched is
+    kept. Process-wide (one refresh runs at a time: the writer lock)."""
+    global _run_ends
+    previous, _run_ends = _run_ends, time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        _run_ends = previous
+
+
+class _Attempts:
+    """The deadlines of one :meth:`HttpClient.get` call, seen by its connections (thread-local).
+
+    Each attempt (one ``conn.request`` → response → body) ends at ``min(start +
+    request_deadline, budget_ends)``; ``bulk`` attempts are disarmed once their headers arrived.
+    When a deadline passes, the watchdog shuts the attempt's socket and sets ``tripped``; a
+    tripped request sends no further attempt."""
+
+    def __init__(self, request_deadline: float, budget_ends: float | None) -> None:
+        self.request_deadline = request_deadline
+        self.budget_ends = budget_ends
+        self.attempt_ends = float("inf")
+        self.tripped: str | None = None
+        self.timers: list[threading.Timer] = []
+        self.lock = threading.Lock()
+
+    def arm(self, conn: HTTPConnection) -> None:
+        if self.tripped:
+            raise _OutOfTime(self.tripped)
+        now = time.monotonic()
+        self.attempt_ends = now + self.request_deadline
+        reason = f"no complete answer within request_deadline {self.request_deadline:g} s"
+        if self.budget_ends is not None and self.budget_ends < self.attempt_ends:
+            self.attempt_ends = self.budget_ends
+            reason = "the time budget ran out during the request"
+        previous = getattr(conn, "_watchdog", None)
+        if previous is not None:
+            previous.cancel()
+        timer = threading.Timer(max(0.0, self.attempt_ends - now), self._expire, (conn, reason))
+        timer.daemon = True
+        conn._watchdog = timer
+        with self.lock:
+            self.timers.append(timer)
+        timer.start()
+
+    def _expire(self, conn: HTTPConnection, reason: str) -> None:
+        self.tripped = reason
+        sock = getattr(conn, "sock", None)
+        if sock is not None:
+            try:  # the plain socket's shutdown, also under TLS: a blocked recv returns at once
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def disarm(self) -> None:
+        with self.lock:
+            for timer in self.timers:
+                timer.cancel()
+            self.timers.clear()
+        self.attempt_ends = float("inf")
+
+
+_local = threading.local()
+
+
+def _current() -> _Attempts | None:
+    return getattr(_local, "attempts", None)
+
+
+class _DeadlineHTTPConnection(HTTPConnection):
+    """urllib3 connection that arms the current request's watchdog for each attempt."""
+
+    def request(self, *args, **kwargs):  # noqa: D102
+        attempts = _current()
+        if attempts is not None:
+            attempts.arm(self)
+        return super().request(*args, **kwargs)
+
+
+class _DeadlineHTTPSConnection(HTTPSConnection):
+    def request(self, *args, **kwargs):  # noqa: D102
+        attempts = _current()
+        if attempts is not None:
+            attempts.arm(self)
+        return super().request(*args, **kwargs)
+
+
+class _DeadlineHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _DeadlineHTTPConnection
+
+
+class _DeadlineHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _DeadlineHTTPSConnection
+
+
 class _RetryAfterCapped(Retry):
     """urllib3 Retry that gives up when the publisher asks to wait longer than ``max_retry_after``.
 
@@ -73,6 +215,22 @@ class _RetryAfterCapped(Retry):
         retry.max_retry_after = self.max_retry_after
         retry.RETRY_AFTER_STATUS_CODES = self.RETRY_AFTER_STATUS_CODES
         return retry
+
+    def sleep(self, response=None):
+        """Back-off and ``Retry-After`` waits count against the budget: a wait that would end
+        after it is not slept (:class:`_OutOfTime`)."""
+        attempts = _current()
+        if attempts is not None and attempts.budget_ends is not None:
+            wait = None
+            if self.respect_retry_after_header and response is not None:
+                wait = self.get_retry_after(response)
+            if wait is None:
+                wait = self.get_backoff_time()
+            if time.monotonic() + wait > attempts.budget_ends:
+                raise _OutOfTime(
+                    f"the time budget does not allow the {wait:g} s wait before the next retry"
+                )
+        super().sleep(response)
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
         if response is not None and (
@@ -92,7 +250,14 @@ class _RetryAfterCapped(Retry):
 
 
 class _SpacedLimiterAdapter(LimiterAdapter):
-    """LimiterAdapter with our own limiter, whose leak thread is stopped on ``close()``."""
+    """LimiterAdapter with our own limiter, whose leak thread is stopped on ``close()``, and
+    connections that arm the request deadline's watchdog."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _DeadlineHTTPConnectionPool, "https": _DeadlineHTTPSConnectionPool,
+        }
 
     def close(self) -> None:
         super().close()
@@ -185,35 +350,52 @@ class HttpClient:
         # Publishers that only take a key in the query string (US Census ``key=``): added at send
         # time, never part of a FetchRequest, so never archived or printed (URLs are redacted).
         self.secret_params = dict(secret_params or {})
+        # Whatever key this client sends is redacted wherever it might be quoted.
+        for value in self.secret_params.values():
+            register_secret(value)
+        for name, value in (headers or {}).items():
+            if SECRET_PARAMS.search(name) or "auth" in name.lower():
+                register_secret(value)
+        self.started = time.monotonic()
+        install_redaction()  # handlers configured since import (Prefect's) get the filter too
 
     def close(self) -> None:
         self.session.close()
 
+    def budget_ends(self) -> float | None:
+        """When this client must stop (``time.monotonic()``): ``source_budget`` after its
+        creation, or the end of the run (:func:`run_budget`) when that comes first."""
+        ends = self.started + self.settings.source_budget
+        return min(ends, _run_ends) if _run_ends is not None else ends
+
     def get(self, request: FetchRequest) -> Fetched:
         """GET ``request`` and return the body, or raise.
 
-        Raises :class:`PublisherUnreachable` (no connection / timeouts after retries),
-        :class:`AuthError` (401, 403), :class:`FetchError` (any other non-200 status, or an
-        error hidden in a 200 response).
+        Raises :class:`PublisherUnreachable` (no connection / timeouts after retries, an attempt
+        past ``request_deadline``, a bulk download below ``min_bulk_bytes_per_second``, the
+        source's or the run's time budget used up), :class:`AuthError` (401, 403),
+        :class:`FetchError` (any other non-200 status, or an error hidden in a 200 response).
+        Every message has secrets redacted (:func:`flows.secrets.redact`).
         """
-        what = redact_url(request.describe())
-        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         try:
-            params = {**request.params, **self.secret_params} or None
-            response = self.session.get(
-                request.url, params=params, timeout=timeout, headers=request.headers or None
-            )
-        except requests.exceptions.RetryError as exc:
-            raise FetchError(self.source, what, f"gave up after retries: {_reason(exc)}") from exc
-        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-            raise PublisherUnreachable(
-                self.source, what, f"publisher unreachable after retries ({_reason(exc)})"
-            ) from exc
-        except requests.exceptions.RequestException as exc:
-            raise FetchError(self.source, what, f"request failed: {exc}") from exc
+            return self._get(request)
+        except SourceError as exc:  # publisher bodies echo URLs, keys included
+            raise redact_error(exc) from exc.__cause__
+
+    def _get(self, request: FetchRequest) -> Fetched:
+        what = redact_url(request.describe())
+        budget_ends = self.budget_ends()
+        if time.monotonic() >= budget_ends:
+            raise PublisherUnreachable(self.source, what, self._budget_problem())
+        attempts = _Attempts(self.settings.request_deadline, budget_ends)
+        previous, _local.attempts = _current(), attempts
+        try:
+            response, body = self._send(request, what, attempts)
+        finally:
+            attempts.disarm()
+            _local.attempts = previous
 
         content_type = response.headers.get("Content-Type", "")
-        body = response.content
         if self.interpret is not None:
             error = self.interpret(
                 Answer(
@@ -245,6 +427,92 @@ class HttpClient:
         check_hidden_error(self.source, what, request.expect, body, content_type)
         return Fetched(request=request, body=body, status=response.status_code, content_type=content_type)
 
+    def _send(self, request: FetchRequest, what: str, attempts: _Attempts):
+        """Send ``request`` (retries inside urllib3) and stream its body under the deadlines;
+        return ``(response, body)``."""
+        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+        params = {**request.params, **self.secret_params} or None
+        try:
+            response = self.session.get(
+                request.url, params=params, timeout=timeout, headers=request.headers or None,
+                stream=True,
+            )
+        except _OutOfTime as exc:
+            raise PublisherUnreachable(self.source, what, _too_slow(exc)) from None
+        except requests.exceptions.RetryError as exc:
+            raise FetchError(self.source, what, f"gave up after retries: {_reason(exc)}") from exc
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            if attempts.tripped:
+                raise PublisherUnreachable(self.source, what, _too_slow(attempts.tripped)) from None
+            raise PublisherUnreachable(
+                self.source, what, f"publisher unreachable after retries ({_reason(exc)})"
+            ) from exc
+        except requests.exceptions.RequestException as exc:
+            raise FetchError(self.source, what, f"request failed: {redact(str(exc))}") from exc
+        try:
+            return response, self._read_body(response, what, attempts, request)
+        finally:
+            response.close()
+
+    def _read_body(self, response, what: str, attempts: _Attempts, request: FetchRequest) -> bytes:
+        """The whole body, read in chunks: an API answer must be complete by its attempt's
+        deadline; a bulk download must keep ``min_bulk_bytes_per_second`` on average."""
+        bulk = request.meta.get("kind") in BULK_KINDS
+        if bulk:
+            attempts.disarm()  # headers are in: the throughput floor applies from here
+        floor = self.settings.min_bulk_bytes_per_second
+        started = time.monotonic()
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_content(CHUNK_BYTES):
+                chunks.append(chunk)
+                size += len(chunk)
+                now = time.monotonic()
+                if not bulk and now > attempts.attempt_ends:
+                    attempts.tripped = attempts.tripped or (
+                        f"no complete answer within request_deadline "
+                        f"{attempts.request_deadline:g} s"
+                    )
+                    raise _OutOfTime(attempts.tripped)
+                elapsed = now - started
+                if bulk and elapsed > BULK_GRACE_SECONDS and size / elapsed < floor:
+                    raise PublisherUnreachable(
+                        self.source, what,
+                        f"bulk download too slow: {size / elapsed:,.0f} bytes/s over "
+                        f"{elapsed:.0f} s, below min_bulk_bytes_per_second {floor:,.0f}",
+                    )
+        except _OutOfTime as exc:
+            raise PublisherUnreachable(
+                self.source, what, f"{_too_slow(exc)} ({size:,} bytes received)"
+            ) from None
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            if attempts.tripped:
+                raise PublisherUnreachable(
+                    self.source, what, f"{_too_slow(attempts.tripped)} ({size:,} bytes received)"
+                ) from None
+            raise PublisherUnreachable(
+                self.source, what, f"the answer broke off after {size:,} bytes ({_reason(exc)})"
+            ) from exc
+        except requests.exceptions.RequestException as exc:
+            if attempts.tripped:
+                raise PublisherUnreachable(
+                    self.source, what, f"{_too_slow(attempts.tripped)} ({size:,} bytes received)"
+                ) from None
+            raise FetchError(self.source, what, f"request failed: {redact(str(exc))}") from exc
+        return b"".join(chunks)
+
+    def _budget_problem(self) -> str:
+        if _run_ends is not None and _run_ends <= self.started + self.settings.source_budget:
+            return (f"run budget of {self.settings.run_budget:g} s used up; not asked again in "
+                    "this run")
+        return (f"source budget of {self.settings.source_budget:g} s used up (requests, retries "
+                "and waits); not asked again in this run")
+
+
+def _too_slow(reason: object) -> str:
+    return f"publisher too slow: {reason}"
+
 
 def check_hidden_error(source: str, what: str, expect: str, body: bytes, content_type: str) -> None:
     """Raise :class:`FetchError` when a 200 response is really an error page.
@@ -271,9 +539,10 @@ def check_hidden_error(source: str, what: str, expect: str, body: bytes, content
 
 
 def _snippet(body: bytes, limit: int = 200) -> str:
-    text = body[:limit].decode("utf-8", errors="replace")
-    text = re.sub(r"\s+", " ", text).strip()
-    return text + ("…" if len(body) > limit else "")
+    """The start of ``body`` as one line, secrets redacted (bodies often echo the URL)."""
+    text = body[: limit * 2].decode("utf-8", errors="replace")
+    text = redact(re.sub(r"\s+", " ", text).strip())
+    return text[:limit] + ("…" if len(text) > limit or len(body) > limit * 2 else "")
 
 
 def _reason(exc: BaseException) -> str:
@@ -285,4 +554,4 @@ def _reason(exc: BaseException) -> str:
     cause = getattr(cause, "reason", None) or cause  # urllib3 MaxRetryError wraps the last error
     # urllib3 prefixes messages with the pool/connection, e.g. "HTTPConnectionPool(host=.., port=..): "
     text = re.sub(r"^\w+\(host=[^)]*\):\s*", "", str(cause))
-    return f"{type(cause).__name__}: {text}"[:300]
+    return redact(f"{type(cause).__name__}: {text}")[:300]
