@@ -1,7 +1,11 @@
 """Shared test fixtures.
 
 Real recorded payloads live in ``../shared/data/real`` (beside the checkout, never copied into
-the repository); tests that need them skip with a clear reason when the folder is absent.
+the repository; ``TRADE_IMBALANCE_REAL_DATA`` points elsewhere); tests that need them skip with a
+clear reason when the folder is absent. A few small real excerpts from publishers whose terms allow
+redistribution are bundled under ``tests/fixtures/<publisher>/sample/`` (``NOTICE.md`` beside
+them): :func:`recording_or_sample` gives the recording or, without ``shared/``, its sample, so the
+tests of the product's own guarantees run from a plain clone.
 """
 
 from __future__ import annotations
@@ -29,6 +33,24 @@ def real_data() -> Path:
     if not REAL.is_dir():
         pytest.skip(f"real recorded payloads not found at {REAL} (shared/ is not beside the checkout)")
     return REAL
+
+
+@pytest.fixture(scope="session")
+def recordings() -> Path:
+    """Path of ``shared/data/real`` for the strict double, which falls back to the bundled samples
+    (``tests.double.SAMPLES``) and labelled made-up payloads when it is absent: never skips."""
+    return REAL
+
+
+def recording_or_sample(relative: str) -> Path:
+    """The recording ``shared/data/real/<relative>`` or, when absent, its bundled sample
+    (``tests.double.SAMPLES``); skips when neither exists."""
+    from tests.double import recording
+
+    path = recording(REAL, relative)
+    if path is None:
+        pytest.skip(f"recorded payload {relative} not found under {REAL} and not bundled")
+    return path
 
 
 def real_file(real_data: Path, relative: str) -> Path:

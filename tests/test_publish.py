@@ -2,9 +2,13 @@
 stale builds are cleaned up, one writer at a time, and readers are never blocked or shown a
 half-built warehouse.
 
-The warehouse is built from a real recorded payload served on loopback: UN Comtrade, China 2010
-(``comtrade/get_C_A_HS_r156_p32-280-276_2010_TOTAL.json``): imports from Argentina
-6,804,128,143 USD (CIF), exports to Germany 68,047,133,397 USD (FOB).
+The warehouse is built from real US Census payloads served on loopback by the strict double, from
+the sample bundled with the repository (``tests/fixtures/census/sample/``, public domain; the same
+rows as the recording in ``shared/data/real/census/`` when that is present): 2024-10…2024-12, US
+general imports from China (5700) in 2024-12 ``GEN_VAL_MO`` 37,553,745,287 USD (customs value),
+exports to China ``ALL_VAL_MO`` 12,295,207,536 USD (f.a.s.). One test also checks the UN Comtrade
+China 2010 recording (``comtrade/get_C_A_HS_r156_p32-280-276_2010_TOTAL.json``: imports from
+Argentina 6,804,128,143 USD), and skips without ``shared/``.
 Most tests call :mod:`flows.build` / :mod:`flows.publish` directly (fast); one runs the Prefect
 flow (marked ``flow``).
 """
@@ -45,12 +49,24 @@ from tests.recorded_server import RecordedPublishers, point_publishers_at
 ROOT = Path(__file__).resolve().parents[1]
 #: Made-up garbage a broken publisher might send with HTTP 200.
 GARBAGE = b"\x00\x01 this is not JSON {{{"
+#: US Census, three months the bundled sample holds.
+CENSUS_Q4_2024 = dict(
+    sources=("census",), reporters=("USA",), period_start=date(2024, 10, 1),
+    period_end=date(2024, 12, 1),
+)
+#: US imports from / exports to ``partner`` in one month (whole USD).
+PAIR = """SELECT imports, exports FROM marts.bilateral_balance_monthly
+          WHERE source = 'census' AND reporter = 'USA' AND partner = ? AND period_start = ?
+            AND months = 1"""
+DEC_2024 = date(2024, 12, 1)
+#: imports sample: ``5700,CHINA,37553745287,2024,12``; exports sample: ``5700,CHINA,12295207536,2024,12``
+CHINA_DEC_2024 = (37_553_745_287.0, 12_295_207_536.0)
 COMTRADE_2010 = dict(
     sources=("comtrade",), reporters=("CHN",), period_start=date(2010, 1, 1),
     period_end=date(2010, 12, 1), options={"comtrade_frequency": "A"},
 )
-PAIR = """SELECT imports, exports FROM marts.bilateral_balance_monthly
-          WHERE source = 'comtrade' AND reporter = 'CHN' AND partner = ? AND months = 12"""
+COMTRADE_PAIR = """SELECT imports, exports FROM marts.bilateral_balance_monthly
+                   WHERE source = 'comtrade' AND reporter = 'CHN' AND partner = ? AND months = 12"""
 
 
 class _PublishersWithGarbage(RecordedPublishers):
@@ -64,20 +80,22 @@ class _PublishersWithGarbage(RecordedPublishers):
 
 
 @pytest.fixture
-def recorded(httpserver, real_data, monkeypatch):
-    """Every publisher's base URL pointed at a loopback server of recorded payloads."""
-    point_publishers_at(httpserver, _PublishersWithGarbage(real_data), monkeypatch)
+def recorded(httpserver, recordings, monkeypatch):
+    """Every publisher's base URL pointed at the strict double (recordings, else the bundled
+    samples)."""
+    point_publishers_at(httpserver, _PublishersWithGarbage(recordings), monkeypatch)
     yield httpserver
     get_settings.cache_clear()
 
 
 @pytest.fixture
 def published(recorded):
-    """A warehouse published from the real Comtrade China 2010 payload; returns the settings."""
+    """A warehouse published from the real Census payloads of 2024-10…2024-12 (bundled sample);
+    returns the settings."""
     settings = get_settings()
     archive = Archive(settings.raw_dir)
-    outcome = fetch_source("comtrade", RunScope(**COMTRADE_2010).resolved(), settings, archive)
-    assert outcome.ok and outcome.fetched == 1, outcome.line()
+    outcome = fetch_source("census", RunScope(**CENSUS_Q4_2024).resolved(), settings, archive)
+    assert outcome.ok and outcome.fetched == 6, outcome.line()  # 3 months × exports, imports
     rebuild_and_publish(archive, settings.database_path)
     return settings
 
@@ -104,15 +122,30 @@ def leftovers(warehouse: Path) -> list[str]:
 
 def test_published_warehouse_holds_the_recorded_figures(published):
     database = published.database_path
-    assert one(database, PAIR, ["ARG"])[0] == 6_804_128_143.0
-    assert one(database, PAIR, ["DEU"])[1] == 68_047_133_397.0
+    assert one(database, PAIR, ["CHN", DEC_2024]) == CHINA_DEC_2024
+    # imports sample: 5520,VIETNAM,11753711838,2024,12
+    assert one(database, PAIR, ["VNM", DEC_2024])[0] == 11_753_711_838.0
     parquet = published.warehouse / "exports" / "bilateral_balance_monthly.parquet"
     exported = duckdb.execute(
         f"""SELECT imports FROM read_parquet('{parquet}')
-            WHERE source = 'comtrade' AND partner = 'ARG' AND months = 12"""
+            WHERE source = 'census' AND partner = 'CHN' AND period_start = DATE '2024-12-01'
+              AND months = 1"""
     ).fetchall()
-    assert exported == [(6_804_128_143.0,)]
+    assert exported == [(37_553_745_287.0,)]
     assert leftovers(published.warehouse) == []
+
+
+def test_published_warehouse_holds_the_recorded_comtrade_figures(httpserver, real_data, monkeypatch):
+    """The same publish path on the UN Comtrade China 2010 recording (needs ``shared/``)."""
+    point_publishers_at(httpserver, RecordedPublishers(real_data), monkeypatch)
+    settings = get_settings()
+    archive = Archive(settings.raw_dir)
+    outcome = fetch_source("comtrade", RunScope(**COMTRADE_2010).resolved(), settings, archive)
+    assert outcome.ok and outcome.fetched == 1, outcome.line()
+    rebuild_and_publish(archive, settings.database_path)
+    assert one(settings.database_path, COMTRADE_PAIR, ["ARG"])[0] == 6_804_128_143.0
+    assert one(settings.database_path, COMTRADE_PAIR, ["DEU"])[1] == 68_047_133_397.0
+    get_settings.cache_clear()
 
 
 def test_data_test_failure_leaves_the_published_file_byte_identical(published, tmp_path):
@@ -177,7 +210,7 @@ def test_killed_refresh_leaves_the_published_file_and_the_next_run_cleans_up(pub
     # The kernel released the dead writer's lock; the next run removes what it left and publishes.
     rebuild_and_publish(Archive(published.raw_dir), database)
     assert leftovers(published.warehouse) == []
-    assert one(database, PAIR, ["ARG"])[0] == 6_804_128_143.0
+    assert one(database, PAIR, ["CHN", DEC_2024]) == CHINA_DEC_2024
 
 
 def test_a_second_writer_is_refused_with_a_clear_message(published):
@@ -310,7 +343,7 @@ def test_readers_are_never_blocked_nor_shown_a_half_built_warehouse(published, t
     assert len(report["builds"]) >= 2, report  # the reader saw several publishes go by
 
     assert held.execute("SELECT built_at FROM meta.build_info").fetchone()[0] == old_build
-    assert held.execute(PAIR, ["ARG"]).fetchone()[0] == 6_804_128_143.0
+    assert held.execute(PAIR, ["CHN", DEC_2024]).fetchone() == CHINA_DEC_2024
     held.close()
 
 
@@ -325,13 +358,13 @@ def test_a_refresh_that_fails_half_way_leaves_the_published_warehouse_exactly_as
 
     settings = published
     database = settings.database_path
-    run = dict(sources=[Source.COMTRADE], reporters=["CHN"], period_start=date(2010, 1, 1),
-               period_end=date(2010, 12, 1), comtrade_frequency="A")
+    run = dict(sources=[Source.CENSUS], reporters=["USA"], period_start=date(2024, 10, 1),
+               period_end=date(2024, 12, 1))
     before = digest(database)
 
     # A publisher answers garbage: the payload is rejected, nothing is rebuilt or published.
     with monkeypatch.context() as patch:
-        patch.setenv("TRADE_IMBALANCE_COMTRADE_BASE_URL", recorded.url_for("/garbage"))
+        patch.setenv("TRADE_IMBALANCE_CENSUS_BASE_URL", recorded.url_for("/garbage"))
         get_settings.cache_clear()
         state, garbage = run_refresh(**run)
     get_settings.cache_clear()
@@ -339,8 +372,8 @@ def test_a_refresh_that_fails_half_way_leaves_the_published_warehouse_exactly_as
     # and the archive holds nothing new: nothing is published, the run is Failed (exit 1).
     assert garbage["status"] == "failed" and garbage["exit_code"] == 1, garbage["lines"]
     assert state.is_failed() and not garbage["published"]
-    assert garbage["lines"][0].startswith("comtrade: 1 requests")
-    assert "1 failed" in garbage["lines"][0] and "does not parse" in garbage["lines"][0]
+    assert garbage["lines"][0].startswith("census: 6 requests, 0 fetched"), garbage["lines"]
+    assert "6 failed" in garbage["lines"][0] and "does not parse" in garbage["lines"][0]
     assert digest(database) == before
 
     # The data tests fail on the new build: the run raises, the published file is untouched.
@@ -373,4 +406,4 @@ def test_a_refresh_that_fails_half_way_leaves_the_published_warehouse_exactly_as
     assert state.is_completed()
     assert rebuilt["status"] == "ok" and rebuilt["published"], rebuilt["lines"]
     assert not stale.exists()
-    assert one(database, PAIR, ["ARG"])[0] == 6_804_128_143.0
+    assert one(database, PAIR, ["CHN", DEC_2024]) == CHINA_DEC_2024

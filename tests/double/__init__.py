@@ -8,8 +8,11 @@ Each publisher has one module here (``eurostat``, ``imf``, ``census``, ``comtrad
    the way the publisher does (its status and body shape), recording the refusal in
    :attr:`StrictPublishers.refused`;
 2. answers a good request with the recorded payloads of ``shared/data/real`` (PROVENANCE.md),
-   or, where the recordings lack a series a correct request asks for, with values in the
-   publisher's format that are **labelled as made up** (see each module).
+   or — when ``shared/`` is not beside the checkout — with the **bundled samples** of
+   ``tests/fixtures/<publisher>/sample/`` (:data:`SAMPLES`: small real excerpts from publishers
+   whose terms allow redistribution, source and terms in the ``NOTICE.md`` beside them), or,
+   where neither holds a series a correct request asks for, with values in the publisher's
+   format that are **labelled as made up** (see each module).
 
 Every rule is a :class:`Rule` in the module's ``RULES``, naming its evidence and confidence
 (``confirmed`` / ``consistent`` / ``unverified``, as in ``docs/live_contracts.md``).
@@ -18,6 +21,7 @@ Every rule is a :class:`Rule` in the module's ``RULES``, naming its evidence and
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +29,36 @@ from werkzeug.wrappers import Request, Response
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
-DEFAULT_REAL = ROOT.parent / "shared" / "data" / "real"
+#: The recordings: ``TRADE_IMBALANCE_REAL_DATA`` when set (as in ``tests/conftest.py``), else
+#: ``shared/data/real`` beside the checkout.
+DEFAULT_REAL = Path(os.environ.get("TRADE_IMBALANCE_REAL_DATA", ROOT.parent / "shared" / "data" / "real"))
+#: Recording (relative to ``shared/data/real``) → its bundled sample (relative to
+#: ``tests/fixtures``), used when the recording is absent. Each sample is the recording itself
+#: (byte copy) or a subset of its lines, as the ``NOTICE.md`` beside it says.
+SAMPLES: dict[str, str] = {
+    "census/intltrade_exports_hs_cty_ALL_VAL_MO_allcountries_2013-01_2024-12_rdataframe.csv":
+        "census/sample/intltrade_exports_hs_cty_ALL_VAL_MO_allcountries_2024-10_2024-12_sample.csv",
+    "census/intltrade_imports_hs_cty_GEN_VAL_MO_allcountries_2013-01_2024-12_rdataframe.csv":
+        "census/sample/intltrade_imports_hs_cty_GEN_VAL_MO_allcountries_2024-10_2024-12_sample.csv",
+    "gacc_html/ecb_cny_eur_monthly.json": "ecb/sample/ecb_cny_eur_monthly.json",
+    "ecb/exr_M.USD.EUR.SP00.A_sdmxml21_generic_1999-01_2019-12.xml":
+        "ecb/sample/exr_M.USD.EUR.SP00.A_sdmxml21_generic_1999-01_2019-12.xml",
+    "eurostat/ext_st_easitc_M_IMP_TRD_VAL_EA20_partners_CN_X_HK-US-VN-EU27_2020_NEA20_SITC5-8_2020-2025.csv":
+        "eurostat/sample/ext_st_easitc_M_IMP_TRD_VAL_EA20_partners_CN_X_HK-US-VN-EU27_2020_NEA20_"
+        "SITC5-8_2020-01_2024-12_2025-10_2025-11_sample.csv",
+}
+
+
+def recording(real: Path, relative: str) -> Path | None:
+    """The recording ``real/relative``; when absent, its bundled sample (:data:`SAMPLES`);
+    ``None`` when neither exists."""
+    path = Path(real) / relative
+    if path.is_file():
+        return path
+    sample = SAMPLES.get(relative)
+    if sample is not None and (FIXTURES / sample).is_file():
+        return FIXTURES / sample
+    return None
 
 
 @dataclass(frozen=True)
@@ -60,9 +93,14 @@ class PublisherDouble:
     def handle(self, request: Request, path: str) -> Response | None:  # pragma: no cover
         raise NotImplementedError
 
+    def path(self, relative: str) -> Path | None:
+        """The recording ``relative``, else its bundled sample, else ``None``."""
+        return recording(self.real, relative)
+
     def file(self, relative: str, content_type: str) -> Response | None:
-        path = self.real / relative
-        if not path.exists():
+        """The recording (or its sample) as a 200 answer; ``None`` when neither exists."""
+        path = self.path(relative)
+        if path is None:
             return None
         return ok(path.read_bytes(), content_type)
 

@@ -11,6 +11,9 @@ What it answers (each rule is a :class:`Rule` in :data:`RULES`, with evidence an
   refused with 400 ``error: unknown predicate variable: 'FOO'``.
 * Months 2013-01…2024-12 are answered from the recorded rows (``tests/builders/census.py``), as a
   JSON array of arrays whose header is the ``get`` variables then the predicate variables echoed.
+  Without ``shared/``, the bundled sample (``tests/fixtures/census/sample/``: the same rows for
+  2024-10…2024-12, public domain) answers those three months; other recorded-range months are
+  then "not recorded" (404).
 * Months after the last published one (:attr:`Double.published_through`, by default the last
   recorded month 2024-12) are answered **204 No Content with an empty body**, Census's "no rows".
   Months between the recordings and ``published_through`` (set by a test to pretend later months
@@ -142,7 +145,10 @@ class Double(PublisherDouble):
             return None  # a known variable or month the recordings do not hold
         if {name for name, _ in predicates} - {"YEAR", "MONTH", "time", "CTY_CODE"}:
             return None  # commodity or summary-level detail: not recorded
-        rows, made_up = self._rows(direction, month)
+        found = self._rows(direction, month)
+        if found is None:
+            return None  # a month neither the recording nor the bundled sample holds
+        rows, made_up = found
         wanted = [v for name, v in predicates if name == "CTY_CODE"]
         if wanted:
             rows = [r for r in rows if r["CTY_CODE"] in wanted]
@@ -162,16 +168,19 @@ class Double(PublisherDouble):
         body = ("[" + ",\n".join(lines) + "]").encode("utf-8")
         return ok(body, "application/json;charset=utf-8", headers=MADE_UP if made_up else None)
 
-    def _rows(self, direction: str, month: str) -> tuple[list[dict], bool]:
-        """The month's rows as dicts of strings, and whether they are made up."""
+    def _rows(self, direction: str, month: str) -> tuple[list[dict], bool] | None:
+        """The month's rows as dicts of strings, and whether they are made up; ``None`` when the
+        month is in the recorded range but neither the recording nor its bundled sample
+        (``tests/fixtures/census/sample/``, 2024-10…2024-12) holds it."""
         from tests.builders import census as census_builder
 
         if month <= RECORDED[1]:
-            path = self.real / FILES[direction]
-            if not path.exists():
-                return [], False
+            path = self.path(FILES[direction])
+            if path is None:
+                return None
             year, number = month.split("-")
-            return census_builder.census_rows(path, int(year), int(number)), False
+            rows = census_builder.census_rows(path, int(year), int(number))
+            return (rows, False) if rows else None
         if month not in month_range(RECORDED[1], self.published_through):
             return [], False
         field = RECORDED_VALUE[direction]

@@ -9,6 +9,8 @@ Checks every request against the contract of :mod:`flows.sources.ecb` (:data:`RU
   GenericData ``ecb/exr_M.USD.EUR.SP00.A_sdmxml21_generic_1999-01_2019-12.xml`` (as recorded for
   ``format=genericdata`` or no format — the ECB's default; its real rates re-encoded as SDMX-JSON,
   header ``X-Test-Double: recorded values, re-encoded``, for ``format=jsondata``);
+* without ``shared/``, both files from their byte copies bundled in ``tests/fixtures/ecb/sample/``
+  (ECB statistics, reuse with attribution; ``NOTICE.md`` there);
 * any other monthly ``SP00``/``A`` euro rate the recordings lack: **MADE-UP rates**
   (:func:`made_up_rate`) for the months of the window that have ended at least
   :attr:`Double.lag_days` days before :attr:`Double.today`, in the requested format, labelled by the
@@ -187,8 +189,8 @@ class Double(PublisherDouble):
                   status=404)
 
     def _recorded_usd(self, months: set[str]) -> dict[str, str]:
-        path = self.real / USD_XML
-        if not path.exists():
+        path = self.path(USD_XML)
+        if path is None:
             return {}
         root = etree.fromstring(path.read_bytes())
         rates = {}
