@@ -7,6 +7,7 @@ read, not the response) never fires. Every body here is MADE UP.
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import threading
 import time
@@ -22,6 +23,10 @@ from flows.publish import writer_lock
 from flows.scope import RunScope
 from flows.settings import Settings, get_settings
 from flows.sources.base import FetchRequest, PublisherUnreachable
+from tests import test_publish
+
+recorded = test_publish.recorded  # fixtures: the recorded publishers, a published warehouse
+published = test_publish.published
 
 MADE_UP_BODY = b'{"note": "made-up body of the drip test server"}' + b" " * 200
 
@@ -203,3 +208,31 @@ def test_a_bulk_download_above_the_floor_may_outlast_the_request_deadline(drip):
     finally:
         client.close()
     assert fetched.body == MADE_UP_BODY
+
+
+@pytest.mark.flow
+def test_the_run_budget_ends_a_refresh_cleanly(published, drip, monkeypatch):
+    """A refresh whose publisher drips stops at the run budget (1.5 s here, well before the
+    30 s request deadline), leaves the published warehouse byte for byte as it was and releases
+    the writer lock."""
+    from flows.flow import Source, run_refresh
+
+    server = drip(body_pace=1.0)
+    monkeypatch.setenv("TRADE_IMBALANCE_ECB_BASE_URL", server.url)
+    monkeypatch.setenv("TRADE_IMBALANCE_RUN_BUDGET", "1.5")
+    monkeypatch.setenv("TRADE_IMBALANCE_REQUEST_DEADLINE", "30")
+    get_settings.cache_clear()
+    database = get_settings().database_path
+    before = hashlib.sha256(database.read_bytes()).hexdigest()
+    started = time.monotonic()
+    state, summary = run_refresh(sources=[Source.ECB], reporters=["CHN"],
+                                 period_start=date(2025, 1, 1), period_end=date(2025, 3, 1))
+    fetching = time.monotonic() - started
+    assert summary["status"] == "failed" and not summary["published"], summary["lines"]
+    assert any("ecb: NOT REFRESHED" in line and "time budget ran out during the request" in line
+               for line in summary["lines"]), summary["lines"]
+    assert server.connections == 1
+    assert fetching < 60  # Prefect's start-up included; the drip alone would take 250 s
+    assert hashlib.sha256(database.read_bytes()).hexdigest() == before
+    with writer_lock(get_settings().warehouse, timeout=0):
+        pass
