@@ -1,8 +1,9 @@
 """The ``trade-imbalance`` command line: help texts, exit codes, read-only queries, status, report.
 
-Commands that need a warehouse use one published from the real recorded UN Comtrade payload
-(China 2010, ``comtrade/get_C_A_HS_r156_p32-280-276_2010_TOTAL.json``: imports from Argentina
-6,804,128,143 USD), built without Prefect by the ``published`` fixture of ``test_publish``.
+Commands that need a warehouse use one published from real US Census payloads, 2024-10…2024-12
+(the sample bundled in ``tests/fixtures/census/sample/``, or the recording when ``shared/`` is
+present: imports from China 2024-12 ``5700,CHINA,37553745287,2024,12``), built without Prefect by
+the ``published`` fixture of ``test_publish``.
 Usage errors are caught before Prefect starts, so these tests stay fast.
 """
 
@@ -96,20 +97,22 @@ def test_commands_need_a_published_warehouse():
         assert "no warehouse at" in result.stderr and "run `trade-imbalance refresh` first" in result.stderr
 
 
+CHINA_DEC_2024 = ("SELECT partner, imports FROM marts.bilateral_balance_monthly "
+                  "WHERE source = 'census' AND partner = 'CHN' AND period_start = DATE '2024-12-01' "
+                  "AND months = 1")
+
+
 def test_query_prints_a_table(published):
-    result = invoke("query", "SELECT partner, imports FROM marts.bilateral_balance_monthly "
-                             "WHERE source = 'comtrade' AND partner = 'ARG' AND months = 12")
+    result = invoke("query", CHINA_DEC_2024)
     assert result.exit_code == 0, result.output
-    assert "ARG" in result.stdout and "6,804,128,143" in result.stdout  # grouped, no exponent
+    assert "CHN" in result.stdout and "37,553,745,287" in result.stdout  # grouped, no exponent
     assert "1 row(s)" in result.stdout
 
 
 def test_query_csv_and_limit(published):
-    result = invoke("query", "--format", "csv",
-                    "SELECT partner, imports FROM marts.bilateral_balance_monthly "
-                    "WHERE source = 'comtrade' AND partner = 'ARG' AND months = 12")
+    result = invoke("query", "--format", "csv", CHINA_DEC_2024)
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == ["partner,imports", "ARG,6804128143.0"]
+    assert result.stdout.splitlines() == ["partner,imports", "CHN,37553745287.0"]
     limited = invoke("query", "--limit", "1", "SELECT * FROM range(5)")
     assert "1 row(s) shown (more exist; --limit 1)" in limited.stdout
 
@@ -143,12 +146,12 @@ def test_status_shows_coverage_staleness_and_the_last_run(published):
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"warehouse: {published.database_path} (built ")
-    comtrade = next(line for line in lines if "│ comtrade " in line)
-    cells = [c.strip() for c in comtrade.split("│")[1:-1]]
-    # China 2010 annual totals: one reporter, 2010-01 to 2010-12. The release calendar expects
-    # January 2011 by 31 January + 90 days (Comtrade: assumed, no calendar).
-    assert cells[:4] == ["comtrade", "1", "2010-01", "2010-12"]
-    assert cells[6:8] == ["2011-05-01", "assumed"] and cells[9].startswith("behind ")
+    census = next(line for line in lines if "│ census " in line)
+    cells = [c.strip() for c in census.split("│")[1:-1]]
+    # One reporter (USA), 2024-10 to 2024-12, 1 518 rows (759 a file); the release calendar
+    # (documented FT-900 schedule) expects January 2025 on 2025-03-07, so the warehouse is behind.
+    assert cells[:5] == ["census", "1", "2024-10", "2024-12", "1518"]
+    assert cells[6:8] == ["2025-03-07", "documented"] and cells[9].startswith("behind "), cells
     gacc = [c.strip() for c in next(line for line in lines if "│ gacc " in line).split("│")[1:-1]]
     assert gacc[-1] == "no data"
     assert "last run: none recorded" in result.stdout
@@ -165,7 +168,7 @@ def test_report_writes_and_prints_the_latest_report(published):
     result = invoke("report", "--reporter", "chn")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("# Trade-imbalance warehouse\n")
-    assert "## Coverage" in result.stdout and "| comtrade | 1 | 2010-01 | 2010-12 |" in result.stdout
+    assert "## Coverage" in result.stdout and "| census | 1 | 2024-10 | 2024-12 |" in result.stdout
     html = next(line for line in result.stdout.splitlines() if line.startswith("HTML report: "))
     path = html.removeprefix("HTML report: ")
     assert path.startswith(str(published.warehouse / "reports" / "report-"))
