@@ -21,10 +21,12 @@ One :class:`requests.Session` per source with
   - bulk downloads (requests whose ``meta["kind"]`` is in :data:`BULK_KINDS`) have no total
     deadline once their headers arrived; they are abandoned when their average throughput, after
     :data:`BULK_GRACE_SECONDS`, falls below ``min_bulk_bytes_per_second``;
-  - every client has a budget: ``source_budget`` seconds from its creation (one client per
-    source per run), and never beyond the run's end set with :func:`run_budget`. Requests,
-    retries, back-off and ``Retry-After`` waits all count; a wait that would end past the budget
-    is not slept, and a request after the budget raises :class:`PublisherUnreachable` at once.
+  - every client (one per source per run) has a budget of ``source_budget`` seconds spent in
+    requests: attempts, retries, back-off and ``Retry-After`` waits all count; the publisher's
+    own pacing between requests does not (it is the contract, not slowness). Nothing runs past
+    the run's end set with :func:`run_budget` (wall time, pacing included). A wait that would end
+    past the budget is not slept, and a request after it raises :class:`PublisherUnreachable`
+    at once.
 
 Errors are :class:`flows.sources.base.FetchError` subclasses whose message names the source, the
 request (with secrets redacted) and the problem.
@@ -124,9 +126,15 @@ class _Attempts:
     When a deadline passes, the watchdog shuts the attempt's socket and sets ``tripped``; a
     tripped request sends no further attempt."""
 
-    def __init__(self, request_deadline: float, budget_ends: float | None) -> None:
+    def __init__(self, request_deadline: float, budget_left: float) -> None:
         self.request_deadline = request_deadline
-        self.budget_ends = budget_ends
+        self.budget_left = budget_left
+        #: Set at the first attempt (after the pacing wait): ``budget_left`` from then, or the
+        #: run's end when that comes first.
+        self.budget_ends: float | None = None
+        self.first_attempt: float | None = None
+        #: A bulk download's body time is not spent from the budget (its floor applies instead).
+        self.counted_until: float | None = None
         self.attempt_ends = float("inf")
         self.tripped: str | None = None
         self.timers: list[threading.Timer] = []
@@ -136,9 +144,14 @@ class _Attempts:
         if self.tripped:
             raise _OutOfTime(self.tripped)
         now = time.monotonic()
+        if self.first_attempt is None:
+            self.first_attempt = now
+            self.budget_ends = now + self.budget_left
+            if _run_ends is not None:
+                self.budget_ends = min(self.budget_ends, _run_ends)
         self.attempt_ends = now + self.request_deadline
         reason = f"no complete answer within request_deadline {self.request_deadline:g} s"
-        if self.budget_ends is not None and self.budget_ends < self.attempt_ends:
+        if self.budget_ends < self.attempt_ends:
             self.attempt_ends = self.budget_ends
             reason = "the time budget ran out during the request"
         previous = getattr(conn, "_watchdog", None)
@@ -356,17 +369,20 @@ class HttpClient:
         for name, value in (headers or {}).items():
             if SECRET_PARAMS.search(name) or "auth" in name.lower():
                 register_secret(value)
-        self.started = time.monotonic()
+        #: Seconds spent in requests so far (pacing waits excluded), against ``source_budget``.
+        self.spent = 0.0
         install_redaction()  # handlers configured since import (Prefect's) get the filter too
 
     def close(self) -> None:
         self.session.close()
 
-    def budget_ends(self) -> float | None:
-        """When this client must stop (``time.monotonic()``): ``source_budget`` after its
-        creation, or the end of the run (:func:`run_budget`) when that comes first."""
-        ends = self.started + self.settings.source_budget
-        return min(ends, _run_ends) if _run_ends is not None else ends
+    def budget_left(self) -> float:
+        """Seconds this client may still spend in requests: what is left of ``source_budget``,
+        and no more than what is left of the run (:func:`run_budget`)."""
+        left = self.settings.source_budget - self.spent
+        if _run_ends is not None:
+            left = min(left, _run_ends - time.monotonic())
+        return left
 
     def get(self, request: FetchRequest) -> Fetched:
         """GET ``request`` and return the body, or raise.
@@ -384,16 +400,18 @@ class HttpClient:
 
     def _get(self, request: FetchRequest) -> Fetched:
         what = redact_url(request.describe())
-        budget_ends = self.budget_ends()
-        if time.monotonic() >= budget_ends:
+        if self.budget_left() <= 0:
             raise PublisherUnreachable(self.source, what, self._budget_problem())
-        attempts = _Attempts(self.settings.request_deadline, budget_ends)
+        attempts = _Attempts(self.settings.request_deadline, self.settings.source_budget - self.spent)
         previous, _local.attempts = _current(), attempts
         try:
             response, body = self._send(request, what, attempts)
         finally:
             attempts.disarm()
             _local.attempts = previous
+            if attempts.first_attempt is not None:
+                until = attempts.counted_until or time.monotonic()
+                self.spent += until - attempts.first_attempt
 
         content_type = response.headers.get("Content-Type", "")
         if self.interpret is not None:
@@ -460,6 +478,7 @@ class HttpClient:
         bulk = request.meta.get("kind") in BULK_KINDS
         if bulk:
             attempts.disarm()  # headers are in: the throughput floor applies from here
+            attempts.counted_until = time.monotonic()
         floor = self.settings.min_bulk_bytes_per_second
         started = time.monotonic()
         chunks: list[bytes] = []
@@ -503,7 +522,7 @@ class HttpClient:
         return b"".join(chunks)
 
     def _budget_problem(self) -> str:
-        if _run_ends is not None and _run_ends <= self.started + self.settings.source_budget:
+        if _run_ends is not None and _run_ends <= time.monotonic():
             return (f"run budget of {self.settings.run_budget:g} s used up; not asked again in "
                     "this run")
         return (f"source budget of {self.settings.source_budget:g} s used up (requests, retries "

@@ -92,11 +92,12 @@ class Settings(BaseSettings):
     )
     source_budget: float = Field(
         default=900.0, gt=0,
-        description="Seconds one source may spend fetching in a run, retries, back-off and "
-        "Retry-After waits included; then the source stops for the run (not refreshed).",
+        description="Seconds one source may spend in requests in a run, retries, back-off and "
+        "Retry-After waits included (its pacing between requests not); then the source stops "
+        "for the run (not refreshed).",
     )
     run_budget: float = Field(
-        default=3600.0, gt=0,
+        default=10800.0, gt=0,
         description="Seconds a refresh may spend fetching, all sources together; then it stops "
         "fetching, builds from what it has and releases the writer lock.",
     )

@@ -159,17 +159,31 @@ def test_retry_after_waits_count_against_the_source_budget(drip):
     assert "the time budget does not allow the 5 s wait before the next retry" in str(info.value)
 
 
-def test_after_the_source_budget_no_request_is_sent(drip):
-    server = drip()
+def test_time_in_requests_is_spent_from_the_source_budget(drip):
+    server = drip(body_pace=0.03, chunk=10)  # 25 chunks: about 0.75 s
     client = HttpClient(settings(source_budget=0.5), "ecb")
+    started = time.monotonic()
     try:
-        assert client.get(request(server.url)).body == MADE_UP_BODY
-        time.sleep(0.6)
+        with pytest.raises(PublisherUnreachable, match="the time budget ran out during the request"):
+            client.get(request(server.url))
+        assert time.monotonic() - started < 1.0
         with pytest.raises(PublisherUnreachable, match="source budget of 0.5 s used up"):
             client.get(request(server.url))
     finally:
         client.close()
-    assert server.connections == 1
+    assert server.connections == 1  # the second request was never sent
+
+
+def test_pacing_between_requests_is_not_spent_from_the_source_budget(drip):
+    server = drip()
+    client = HttpClient(settings(source_budget=0.5), "ecb")
+    try:
+        assert client.get(request(server.url)).body == MADE_UP_BODY
+        time.sleep(0.6)  # as a publisher's pacing would make it wait
+        assert client.get(request(server.url)).body == MADE_UP_BODY
+    finally:
+        client.close()
+    assert server.connections >= 1 and client.spent < 0.5
 
 
 def test_the_run_budget_stops_every_client(drip):
@@ -179,7 +193,7 @@ def test_the_run_budget_stops_every_client(drip):
         try:
             assert client.get(request(server.url)).status == 200
             time.sleep(0.4)
-            with pytest.raises(PublisherUnreachable, match="run budget of 3600 s used up"):
+            with pytest.raises(PublisherUnreachable, match="run budget of 10800 s used up"):
                 client.get(request(server.url))
         finally:
             client.close()
