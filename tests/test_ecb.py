@@ -1,6 +1,7 @@
 """ECB EXR monthly reference rates: plan, SDMX-JSON and SDMX-ML 2.1 parsers, USD conversion rule.
 
-Real payloads (read from ../shared/data/real, never copied):
+Real payloads (read from ../shared/data/real, or without it from their byte copies bundled in
+``tests/fixtures/ecb/sample/``: ECB statistics, reuse with attribution, see the NOTICE there):
 * ``gacc_html/ecb_cny_eur_monthly.json`` — SDMX-JSON, ``M.CNY.EUR.SP00.A``, 2025-10 … 2026-04
   (described in docs/gacc_pages.md §5);
 * ``ecb/exr_M.USD.EUR.SP00.A_sdmxml21_generic_1999-01_2019-12.xml`` — SDMX-ML 2.1 GenericData,
@@ -36,7 +37,7 @@ from flows.sources.base import (
     PlanContext,
     RequestRefused,
 )
-from tests.conftest import real_file
+from tests.conftest import real_file, recording_or_sample
 from tests.double import StrictPublishers
 from tests.double import ecb as ecb_double
 from tests.recorded_server import point_publishers_at
@@ -53,13 +54,15 @@ REQUEST = FetchRequest(
 
 
 @pytest.fixture()
-def cny_json(real_data: Path) -> bytes:
-    return real_file(real_data, CNY_JSON).read_bytes()
+def cny_json() -> bytes:
+    """The recording, or its byte copy bundled in ``tests/fixtures/ecb/sample/``."""
+    return recording_or_sample(CNY_JSON).read_bytes()
 
 
 @pytest.fixture()
-def usd_xml(real_data: Path) -> bytes:
-    return real_file(real_data, USD_XML).read_bytes()
+def usd_xml() -> bytes:
+    """The recording, or its byte copy bundled in ``tests/fixtures/ecb/sample/``."""
+    return recording_or_sample(USD_XML).read_bytes()
 
 
 def _rates(frame: pl.DataFrame, currency: str) -> dict[date, float]:
@@ -385,7 +388,7 @@ def _fetch(scope: RunScope, tmp_path) -> SourceOutcome:
     return fetch_source("ecb", scope, settings, Archive(tmp_path / "raw"))
 
 
-def test_refresh_against_the_strict_double(strict, tmp_path, real_data):
+def test_refresh_against_the_strict_double(strict, tmp_path):
     outcome = _fetch(RunScope(period_start=date(2025, 1, 1), period_end=date(2026, 3, 1)),
                      tmp_path)
     assert strict.refused == []
@@ -405,7 +408,7 @@ def test_made_up_rates_are_labelled(strict):
     assert rates == {date(2026, 3, 1): ecb_double.made_up_rate("USD", 2026, 3)}
 
 
-def test_double_reencodes_recorded_usd_rates_as_json(strict, real_data):
+def test_double_reencodes_recorded_usd_rates_as_json(strict):
     url = get_settings().base_url("ecb") + "/data/EXR/M.USD.EUR.SP00.A"
     response = requests.get(url, params={"format": "jsondata", "startPeriod": "1999-01",
                                          "endPeriod": "1999-03"}, timeout=10)
