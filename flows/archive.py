@@ -43,6 +43,8 @@ class ManifestEntry:
     bytes: int
     content_type: str
     parse_error: str | None = None
+    #: Why a payload that parses is held back (:mod:`flows.quarantine`); None when loadable.
+    quarantine: str | None = None
 
     def to_json(self) -> dict:
         return {
@@ -55,6 +57,7 @@ class ManifestEntry:
             "bytes": self.bytes,
             "content_type": self.content_type,
             "parse_error": self.parse_error,
+            "quarantine": self.quarantine,
         }
 
     @classmethod
@@ -69,6 +72,7 @@ class ManifestEntry:
             bytes=int(data["bytes"]),
             content_type=data.get("content_type", ""),
             parse_error=data.get("parse_error"),
+            quarantine=data.get("quarantine"),
         )
 
 
@@ -100,11 +104,13 @@ class Archive:
         fetched: Fetched,
         fetched_at: datetime | None = None,
         parse_error: str | None = None,
+        quarantine: str | None = None,
     ) -> ManifestEntry:
         """Write the body (once per sha256) and append a manifest line; return the entry.
 
         ``parse_error`` records why a received payload was rejected by its parser; such entries
-        stay in the archive as evidence but are never loaded.
+        stay in the archive as evidence but are never loaded. ``quarantine`` records why a payload
+        that parses is held back (:mod:`flows.quarantine`): not loaded unless accepted.
         """
         sha = hashlib.sha256(fetched.body).hexdigest()
         target = self.path_of(sha)
@@ -128,11 +134,59 @@ class Archive:
             bytes=len(fetched.body),
             content_type=fetched.content_type,
             parse_error=parse_error,
+            quarantine=quarantine,
         )
         self.root.mkdir(parents=True, exist_ok=True)
         with self.manifest_path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry.to_json(), sort_keys=True) + "\n")
         return entry
+
+    @property
+    def accepted_path(self) -> Path:
+        return self.root / "accepted.jsonl"
+
+    def accepted(self) -> dict[str, dict]:
+        """Quarantined payloads a person accepted: sha256 → ``{sha256, who, at, reason}``."""
+        if not self.accepted_path.exists():
+            return {}
+        out = {}
+        with self.accepted_path.open(encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    record = json.loads(line)
+                    out[record["sha256"]] = record
+        return out
+
+    def accept(self, prefix: str, who: str) -> dict:
+        """Accept the quarantined payload whose sha256 starts with ``prefix`` (at least 8 hex
+        characters): every later build loads it. Returns the record written.
+
+        Raises ``LookupError`` when no quarantined payload (or more than one) matches, or when
+        the payload was rejected by its parser (it cannot be loaded at all).
+        """
+        prefix = prefix.strip().lower()
+        if len(prefix) < 8:
+            raise LookupError("give at least 8 characters of the payload hash")
+        matches = {e.sha256: e for e in self.entries() if e.sha256.startswith(prefix)}
+        if not matches:
+            raise LookupError(f"no archived payload has a hash starting with {prefix}")
+        if len(matches) > 1:
+            raise LookupError(f"{len(matches)} payloads match {prefix}: give more characters")
+        entry = next(iter(matches.values()))
+        held = [e for e in self.entries() if e.sha256 == entry.sha256 and e.quarantine]
+        if not held:
+            problem = entry.parse_error or "it is not quarantined"
+            raise LookupError(f"payload {entry.sha256[:12]} cannot be accepted: {problem}")
+        record = {
+            "sha256": entry.sha256,
+            "who": who,
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "reason": held[-1].quarantine,
+        }
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self.accepted_path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, sort_keys=True) + "\n")
+        return record
 
     def read(self, sha256: str) -> bytes:
         """The archived body with this sha256 (raises ``FileNotFoundError``)."""
@@ -169,3 +223,28 @@ class Archive:
             content_type=entry.content_type,
             sha256=entry.sha256,
         )
+
+
+def accepted_data_entries(archive: Archive) -> list[ManifestEntry]:
+    """Archived data payloads that were received (HTTP 200), accepted by their parser and not
+    quarantined (or quarantined and then accepted by a person: ``trade-imbalance accept``)."""
+    accepted = archive.accepted()
+    return [
+        e
+        for e in archive.entries()
+        if e.request.role == "data" and e.status == 200 and e.parse_error is None
+        and (e.quarantine is None or e.sha256 in accepted)
+    ]
+
+
+def effective_entries(archive: Archive) -> list[ManifestEntry]:
+    """:func:`accepted_data_entries` without identical re-fetches: an entry whose body equals the
+    one last accepted for the same request changes nothing and is dropped."""
+    latest: dict[str, str] = {}
+    kept = []
+    for entry in accepted_data_entries(archive):
+        key = entry.request.key()
+        if latest.get(key) != entry.sha256:
+            latest[key] = entry.sha256
+            kept.append(entry)
+    return kept

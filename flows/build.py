@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows.archive import Archive, ManifestEntry
+from flows.archive import Archive, ManifestEntry, accepted_data_entries, effective_entries  # noqa: F401
 from flows.detail import attach_detail
 from flows.fetch import parse_payload
 from flows.models import SQL_DIR, run_data_tests, run_models
@@ -47,28 +47,6 @@ class BuildStats:
     models: list[str] = field(default_factory=list)
     data_tests: dict[str, int] = field(default_factory=dict)
     fingerprint: str = ""
-
-
-def accepted_data_entries(archive: Archive) -> list[ManifestEntry]:
-    """Archived data payloads that were received (HTTP 200) and accepted by their parser."""
-    return [
-        e
-        for e in archive.entries()
-        if e.request.role == "data" and e.status == 200 and e.parse_error is None
-    ]
-
-
-def effective_entries(archive: Archive) -> list[ManifestEntry]:
-    """:func:`accepted_data_entries` without identical re-fetches: an entry whose body equals the
-    one last accepted for the same request changes nothing and is dropped."""
-    latest: dict[str, str] = {}
-    kept = []
-    for entry in accepted_data_entries(archive):
-        key = entry.request.key()
-        if latest.get(key) != entry.sha256:
-            latest[key] = entry.sha256
-            kept.append(entry)
-    return kept
 
 
 def fingerprint(
@@ -124,7 +102,7 @@ def load_archive(
     con = connect_new(path)
     try:
         create_raw_tables(con)
-        load_manifest(con, entries)
+        load_manifest(con, entries, archive.accepted())
         frames: dict[tuple[str, str], pl.DataFrame] = {}
         progress(f"load: replaying {len(data)} archived payloads")
         for entry in data:

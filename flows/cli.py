@@ -333,6 +333,35 @@ def probe(
 
 
 @app.command()
+def accept(
+    payload: Annotated[str, typer.Argument(
+        metavar="PAYLOAD_HASH", help="The quarantined payload's sha256 (at least 8 characters), "
+        "as the refresh line or raw.manifest shows it.")],
+) -> None:
+    """Accept one quarantined payload: the next refresh or rebuild loads it.
+
+    A payload is quarantined when it parses but is implausible against the vintage it would
+    replace (most values ×5 or ÷5, exports and imports swapped, a world total moved beyond
+    max_total_revision). Accepting records who and when in warehouse/raw/accepted.jsonl and in
+    raw.manifest.accepted_by. A payload its parser rejected cannot be accepted.
+    """
+    import getpass
+
+    from flows.archive import Archive
+
+    archive = Archive(_settings().raw_dir)
+    try:
+        record = archive.accept(payload, who=getpass.getuser())
+    except LookupError as exc:
+        typer.echo(f"cannot accept: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(
+        f"accepted {record['sha256'][:12]} ({record['reason']}) by {record['who']} at "
+        f"{record['at']}; run `trade-imbalance rebuild` (or the next refresh) to load it"
+    )
+
+
+@app.command()
 def automations(
     block_id: Annotated[str | None, typer.Option(
         "--block-id", metavar="UUID",

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from flows import release_calendar
-from flows.archive import Archive
+from flows.archive import Archive, effective_entries
 from flows.http import HttpClient
+from flows.quarantine import implausible
 from flows.schema import add_months
 from flows.scope import RunScope
 from flows.settings import Settings
@@ -51,6 +52,8 @@ class SourceOutcome:
     warnings: list[str] = field(default_factory=list)
     #: Payloads archived but not loaded because they failed a check: ``<sha12>: <reason>``.
     quarantined: list[str] = field(default_factory=list)
+    #: Full hashes of payloads quarantined or rejected for the first time in this run.
+    new_quarantines: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -141,8 +144,13 @@ def fetch_source(
     client = client_for(module, settings)
     known = archive.latest_by_key()
     quarantined_before = {
-        e.sha256: e for e in archive.entries() if e.source == name and e.parse_error is not None
+        e.sha256: e
+        for e in archive.entries()
+        if e.source == name and (e.parse_error is not None or e.quarantine is not None)
     }
+    accepted = archive.accepted()
+    # The payload each request's current figures come from (the vintage a new answer replaces).
+    loaded = {e.request.key(): e for e in effective_entries(archive) if e.source == name}
     known_shas = {entry.sha256 for entry in known.values()}
     cutoff = add_months(scope.period_end, -settings.revision_window_months)
 
@@ -179,6 +187,7 @@ def fetch_source(
             reusable = (
                 previous is not None
                 and previous.parse_error is None
+                and (previous.quarantine is None or previous.sha256 in accepted)
                 and not scope.force
                 and request.period_end is not None
                 and request.period_end < cutoff
@@ -200,24 +209,35 @@ def fetch_source(
                 outcome.errors.append(str(exc))
                 continue
             outcome.fetched += 1
-            error = None
+            error = held = None
             try:
-                rows = parse_payload(module, fetched).height
-                outcome.rows_parsed += rows
-                if rows == 0 and request.role == "data":
+                frame = parse_payload(module, fetched)
+                outcome.rows_parsed += frame.height
+                if frame.height == 0 and request.role == "data":
                     _empty_answer(name, request, settings, outcome)
+                held = _implausible(module, archive, loaded.get(fetched.request.key()), frame,
+                                    settings)
             except NotYetReleased as exc:
                 outcome.not_released.append(_period_label(exc, request))
                 continue
             except SourceError as exc:
                 error = str(exc)
-            entry = archive.store(fetched, parse_error=error)
-            if error is not None:
-                # Quarantine: archived as evidence with its reason, never loaded, re-fetched on
-                # every run and taken as soon as its content changes and passes.
+            entry = archive.store(fetched, parse_error=error, quarantine=held)
+            if error is not None or held is not None:
+                # Rejected (does not parse) or quarantined (implausible): archived as evidence
+                # with its reason, never loaded, re-fetched on every run and taken as soon as its
+                # content changes and passes (a quarantined one also when a person accepts it).
                 before = quarantined_before.get(entry.sha256)
-                since = f" (unchanged since {before.fetched_at:%Y-%m-%d})" if before else ""
-                outcome.quarantined.append(f"{entry.sha256[:12]}{since}: {error}")
+                if held is not None and entry.sha256 in accepted:
+                    outcome.warnings.append(f"{entry.sha256[:12]} loaded as accepted: {held}")
+                else:
+                    since = f" (unchanged since {before.fetched_at:%Y-%m-%d})" if before else ""
+                    kind = "rejected" if error is not None else "quarantined"
+                    outcome.quarantined.append(
+                        f"{entry.sha256[:12]}{since}: {kind}: {error or held}"
+                    )
+                    if before is None:
+                        outcome.new_quarantines.append(entry.sha256)
             if entry.sha256 not in known_shas:
                 outcome.new_payloads += 1
                 known_shas.add(entry.sha256)
@@ -262,6 +282,18 @@ def _get(client: HttpClient, module, request: FetchRequest, outcome: SourceOutco
             f"{revised.describe()} instead"
         )
         return client.get(revised)
+
+
+def _implausible(module, archive: Archive, previous, frame, settings: Settings) -> str | None:
+    """Why ``frame`` must be quarantined against the vintage loaded from ``previous`` (the last
+    loaded payload of the same request), or None (:func:`flows.quarantine.implausible`)."""
+    if previous is None or frame.is_empty() or target_of(module) != "observations":
+        return None
+    try:
+        old = parse_payload(module, archive.fetched(previous))
+    except (SourceError, FileNotFoundError):
+        return None
+    return implausible(frame, old, max_total_revision=settings.max_total_revision)
 
 
 def _empty_answer(name: str, request: FetchRequest, settings: Settings, outcome: SourceOutcome) -> None:

@@ -93,7 +93,28 @@ def fetch_task(name: str, scope: RunScope) -> SourceOutcome:
     outcome = fetch_source(name, scope, settings, Archive(settings.raw_dir), progress=progress)
     (log.warning if not outcome.ok else log.info)(outcome.line())
     _progress(outcome.line(), "done")
+    _announce_quarantines(outcome)
     return outcome
+
+
+def _announce_quarantines(outcome: SourceOutcome) -> None:
+    """Emit the event ``trade-imbalance.payload.quarantined`` once per payload quarantined (or
+    rejected) for the first time, so an alert fires once, not on every run that re-fetches it."""
+    if not outcome.new_quarantines:
+        return
+    try:
+        from prefect.events import emit_event
+
+        for sha in outcome.new_quarantines:
+            line = next((q for q in outcome.quarantined if q.startswith(sha[:12])), "")
+            emit_event(
+                event="trade-imbalance.payload.quarantined",
+                resource={"prefect.resource.id": f"trade-imbalance.payload.{sha}",
+                          "prefect.resource.name": f"{outcome.source} payload {sha[:12]}"},
+                payload={"source": outcome.source, "reason": line[:1000]},
+            )
+    except Exception as exc:  # noqa: BLE001 - an event must never fail the data run
+        _logger().warning("could not emit the quarantine event: %s", exc)
 
 
 @task(name="load")

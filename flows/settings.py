@@ -59,6 +59,13 @@ class Settings(BaseSettings):
         "Ocp-Apim-Subscription-Key when set).",
     )
 
+    max_total_revision: float = Field(
+        default=0.25,
+        gt=0,
+        allow_inf_nan=False,
+        description="Largest relative change of a world total accepted as a revision; a larger "
+        "move quarantines the payload (flows/quarantine.py).",
+    )
     revision_window_months: int = Field(
         default=3,
         description="Months before the latest that are re-fetched on every run even when archived "

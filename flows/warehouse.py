@@ -80,7 +80,7 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         """CREATE TABLE IF NOT EXISTS raw.manifest (
     sha256 VARCHAR, source VARCHAR, url VARCHAR, role VARCHAR, request JSON,
     fetched_at TIMESTAMP, status INTEGER, bytes BIGINT, content_type VARCHAR,
-    parse_error VARCHAR)"""
+    parse_error VARCHAR, quarantine VARCHAR, accepted_by VARCHAR)"""
     )
     con.execute(
         """CREATE TABLE IF NOT EXISTS meta.load_log (
@@ -93,8 +93,12 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     write_release_calendar(con)
 
 
-def load_manifest(con: duckdb.DuckDBPyConnection, entries: list[ManifestEntry]) -> None:
-    """Replace ``raw.manifest`` with ``entries``."""
+def load_manifest(
+    con: duckdb.DuckDBPyConnection, entries: list[ManifestEntry], accepted: dict | None = None
+) -> None:
+    """Replace ``raw.manifest`` with ``entries``; ``accepted`` maps a quarantined payload's sha256
+    to its acceptance record (``who``, ``at``)."""
+    accepted = accepted or {}
     con.execute("DELETE FROM raw.manifest")
     rows = [
         (
@@ -108,11 +112,18 @@ def load_manifest(con: duckdb.DuckDBPyConnection, entries: list[ManifestEntry]) 
             e.bytes,
             e.content_type,
             e.parse_error,
+            e.quarantine,
+            (
+                f"{accepted[e.sha256]['who']} at {accepted[e.sha256]['at']}"
+                if e.quarantine and e.sha256 in accepted else None
+            ),
         )
         for e in entries
     ]
     if rows:
-        con.executemany("INSERT INTO raw.manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.executemany(
+            "INSERT INTO raw.manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
 
 
 def load_observations(

@@ -83,6 +83,7 @@ def test_manifest_line_fields(tmp_path: Path) -> None:
         "bytes": len(BODY_V1),
         "content_type": "application/json",
         "parse_error": None,
+        "quarantine": None,
     }
     assert FetchRequest.from_json(line["request"]) == request
     assert ManifestEntry.from_json(line) == entry

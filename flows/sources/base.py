@@ -154,10 +154,12 @@ class SourceError(RuntimeError):
     """
 
     def __init__(self, source: str, request: str, problem: str):
+        from flows.secrets import redact  # a quoted body may echo a key: never let it through
+
         self.source = source
-        self.request = request
-        self.problem = problem
-        super().__init__(f"{source}: {request}: {problem}")
+        self.request = redact(request)
+        self.problem = redact(problem)
+        super().__init__(f"{source}: {self.request}: {self.problem}")
 
 
 class FetchError(SourceError):
