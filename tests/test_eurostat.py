@@ -41,7 +41,7 @@ from flows.sources.base import (
     SourceError,
 )
 from tests.builders.eurostat import sdmx_csv_from_tidy
-from tests.conftest import ROOT, real_file
+from tests.conftest import ROOT, real_file, recording_or_sample
 from tests.double import StrictPublishers
 from tests.double import eurostat as double
 
@@ -316,10 +316,12 @@ def test_comext_rules(comext):
 # --- parse: ext_st SDMX-CSV rebuilt from the tidied table (real values) -------------------------
 
 
-def test_ext_st_values_are_million_eur_scaled_exactly(real_data):
-    body = sdmx_csv_from_tidy(real_file(real_data, EXT_ST))
-    frame = eurostat.parse(body, REQUEST)
-    assert frame.height == 1136
+def test_ext_st_values_are_million_eur_scaled_exactly():
+    # the recording, or its bundled sample (tests/fixtures/eurostat/sample/: the lines of
+    # 2020-01, 2024-12, 2025-10 and 2025-11, 16 series each); the line numbers are the recording's
+    path = recording_or_sample(EXT_ST)
+    frame = eurostat.parse(sdmx_csv_from_tidy(path), REQUEST)
+    assert frame.height == (16 * 4 if path.name.endswith("_sample.csv") else 1136)
     sitc7_china = {"reporter": "EA20", "partner": "CHN", "flow": "M", "commodity": "SITC7"}
     # line 4: M,IMP,TRD_VAL,CN_X_HK,SITC7,EA20,2020-01-01,14986.6 (million EUR)
     assert one_value(frame, **sitc7_china, period_start=date(2020, 1, 1)) == 14_986_600_000
@@ -548,8 +550,8 @@ def test_months_after_the_latest_release_are_not_yet_released(publishers, tmp_pa
     assert [reason for _, _, reason in publishers.refused] == ["empty result", "empty result"]
 
 
-def test_double_serves_recorded_values_in_dsd_order(publishers, httpserver, real_data):
-    real_file(real_data, EXT_ST)
+def test_double_serves_recorded_values_in_dsd_order(publishers, httpserver):
+    recording_or_sample(EXT_ST)  # the double reads the recording, else the bundled sample
     settings = Settings(eurostat_base_url=httpserver.url_for("/eurostat"), requests_per_minute=6e4)
     client = client_for(eurostat, settings)
     try:
