@@ -5,9 +5,10 @@ the parameter form is typed, and — end to end — a run triggered through a re
 The end-to-end test (marked ``flow``) starts ``prefect server start`` on a free loopback port
 with its own PREFECT_HOME, registers the deployments from prefect.yaml (``prefect deploy --all``),
 then serves them with ``trade-imbalance serve`` and triggers a run with changed parameters. The
-publishers are the loopback server of real recorded payloads: UN Comtrade, China 2010
-(``comtrade/get_C_A_HS_r156_p32-280-276_2010_TOTAL.json``): imports from Argentina
-6,804,128,143 USD (CIF), exports to Germany 68,047,133,397 USD (FOB).
+publishers are the strict loopback double; the run asks US Census for 2024-10…2024-12, answered
+from the sample bundled in ``tests/fixtures/census/sample/`` (or the recording when ``shared/`` is
+present): imports from China 2024-12 ``5700,CHINA,37553745287,2024,12``, exports
+``5700,CHINA,12295207536,2024,12`` (whole USD). It needs nothing outside the repository.
 """
 
 from __future__ import annotations
@@ -202,7 +203,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @pytest.mark.flow
-def test_a_run_triggered_through_the_api_completes_and_publishes(httpserver, real_data, tmp_path):
+def test_a_run_triggered_through_the_api_completes_and_publishes(httpserver, recordings, tmp_path):
     from prefect.client.orchestration import SyncPrefectClient
     from prefect.client.schemas.actions import WorkPoolCreate
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
@@ -210,7 +211,7 @@ def test_a_run_triggered_through_the_api_completes_and_publishes(httpserver, rea
 
     from tests.recorded_server import RecordedPublishers
 
-    httpserver.expect_request(re.compile(".*")).respond_with_handler(RecordedPublishers(real_data))
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(RecordedPublishers(recordings))
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = dict(os.environ)
@@ -282,8 +283,8 @@ def test_a_run_triggered_through_the_api_completes_and_publishes(httpserver, rea
 
             # 3. Trigger a run with changed parameters, as the UI's "Custom run" form does.
             run = client.create_flow_run_from_deployment(deployment.id, parameters={
-                "sources": ["comtrade"], "reporters": ["CHN"], "period_start": "2010-01-01",
-                "period_end": "2010-12-01", "comtrade_frequency": "A",
+                "sources": ["census"], "reporters": ["USA"], "period_start": "2024-10-01",
+                "period_end": "2024-12-01",
             })
 
             def finished():
@@ -297,14 +298,14 @@ def test_a_run_triggered_through_the_api_completes_and_publishes(httpserver, rea
             )
             assert [a.flow_run_id for a in artifacts] == [run.id]
             assert "# Trade-imbalance refresh: ok" in artifacts[0].data
-            assert "| comtrade | 1 | 2010-01 | 2010-12 |" in artifacts[0].data
+            assert "| census | 1 | 2024-10 | 2024-12 |" in artifacts[0].data
 
             # 4. Every outcome is visible as a state, through the API. The recordings hold no
-            #    China customs index for 2010: that source fails.
+            #    China customs index for 2024: that source fails.
             def final_state_of(parameters: dict, hold_lock: bool = False):
                 flow_run = client.create_flow_run_from_deployment(deployment.id, parameters={
-                    "reporters": ["CHN"], "period_start": "2010-01-01",
-                    "period_end": "2010-12-01", "comtrade_frequency": "A", **parameters,
+                    "reporters": ["USA", "CHN"], "period_start": "2024-10-01",
+                    "period_end": "2024-12-01", **parameters,
                 })
 
                 def done():
@@ -316,7 +317,7 @@ def test_a_run_triggered_through_the_api_completes_and_publishes(httpserver, rea
                 with writer_lock(warehouse):
                     return _wait(done, 240, "the flow run", [(serve, serve_log)])
 
-            partial = final_state_of({"sources": ["comtrade", "gacc"]})
+            partial = final_state_of({"sources": ["census", "gacc"]})
             assert (partial.type.value, partial.name) == ("FAILED", "Partial"), partial
             assert "gacc" in partial.message
             failed = final_state_of({"sources": ["gacc"]})
@@ -348,10 +349,11 @@ def test_a_run_triggered_through_the_api_completes_and_publishes(httpserver, rea
 
     con = duckdb.connect(str(warehouse / "trade.duckdb"), read_only=True)
     try:
+        # Census sample: 5700,CHINA,37553745287,2024,12 (imports); 5700,CHINA,12295207536,2024,12
         pair = """SELECT imports, exports FROM marts.bilateral_balance_monthly
-                  WHERE source = 'comtrade' AND reporter = 'CHN' AND partner = ? AND months = 12"""
-        assert con.execute(pair, ["ARG"]).fetchone()[0] == 6_804_128_143.0
-        assert con.execute(pair, ["DEU"]).fetchone()[1] == 68_047_133_397.0
+                  WHERE source = 'census' AND reporter = 'USA' AND partner = ?
+                    AND period_start = DATE '2024-12-01' AND months = 1"""
+        assert con.execute(pair, ["CHN"]).fetchall() == [(37_553_745_287.0, 12_295_207_536.0)]
     finally:
         con.close()
     assert (warehouse / "exports" / "bilateral_balance_monthly.parquet").is_file()
