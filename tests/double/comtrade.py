@@ -37,6 +37,12 @@ EMPTY = b'{"elapsedTime":"0.01 secs","count":0,"data":[],"error":""}'
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
 MADE_UP_HEADER = {"X-Test-Double": "made-up values"}
 MISSING_KEY = "comtrade/error_401_missing_subscription_key.json"
+#: Without ``shared/`` (UN Comtrade recordings are not bundled): Azure API Management's standard
+#: 401 body, the sentence the recording holds, labelled by ``X-Test-Double`` when served.
+MISSING_KEY_BODY = (
+    b'{ "statusCode": 401, "message": "Access denied due to missing subscription key. Make sure '
+    b'to include subscription key when making requests to an API." }'
+)
 #: Classifications of the path (comtradr ``check_clCode`` and ``ct_get_bulk`` reference).
 CLASSIFICATIONS = frozenset(
     {"HS", "H0", "H1", "H2", "H3", "H4", "H5", "H6", "S1", "S2", "S3", "S4", "SS", "B4", "B5",
@@ -117,8 +123,11 @@ class Double(PublisherDouble):
         freq = match.group(3)
         args = {k.lower(): v for k, v in request.args.items()}
         if keyed and not (request.headers.get(KEY_HEADER) or args.get("subscription-key")):
-            body = (self.real / MISSING_KEY).read_bytes()
+            recorded = self.path(MISSING_KEY)
+            body = recorded.read_bytes() if recorded is not None else MISSING_KEY_BODY
             headers = {"WWW-Authenticate": "AzureApiManagementKey"}  # sources.md §1
+            if recorded is None:  # plain clone: the recording is not bundled (terms unclear)
+                headers["X-Test-Double"] = "reconstructed body, recording absent"
             raise Refused(ok(body, "application/json", status=401, headers=headers),
                           "keyed endpoint without a subscription key")
         if self.quota_exhausted:
