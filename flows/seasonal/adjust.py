@@ -71,8 +71,13 @@ class SeasonalSpec:
     runs: int = 0
 
     def label(self) -> str:
-        hol = "no holiday" if not (self.pre or self.post) else (
-            f"{self.holiday} pre {self.pre} / post {self.post}" + (f" / lag {self.lag} d" if self.lag else "")
+        hol = (
+            "no holiday"
+            if not (self.pre or self.post)
+            else (
+                f"{self.holiday} pre {self.pre} / post {self.post}"
+                + (f" / lag {self.lag} d" if self.lag else "")
+            )
         )
         return f"{hol}; working days {self.trading_day}"
 
@@ -164,7 +169,9 @@ def resolve_trading_day(series: Series, wanted: str, maxlead: int = 12) -> tuple
         cal.china_working_days(series.start, len(series.values) + maxlead)
         return "cn", []
     except cal.CalendarNotCovered as exc:
-        return "td", [f"China working-day calendar does not cover the series and its forecasts ({exc}); X-13 td used"]
+        return "td", [
+            f"China working-day calendar does not cover the series and its forecasts ({exc}); X-13 td used"
+        ]
 
 
 def select_spec(
@@ -208,7 +215,9 @@ def select_spec(
             aicc = _fit(series, without, x13.Spec(**asdict(fixed))).aicc
             if aicc is not None and best_aicc is not None and best_aicc - aicc > -MIN_AICC_GAIN:
                 best, best_aicc = without, aicc
-                base_aicc = _fit(series, SeasonalSpec("none", 0, 0, 0, "none"), x13.Spec(**asdict(fixed))).aicc
+                base_aicc = _fit(
+                    series, SeasonalSpec("none", 0, 0, 0, "none"), x13.Spec(**asdict(fixed))
+                ).aicc
                 runs += 1
         except x13.X13Error:
             pass
@@ -263,7 +272,9 @@ def _rows(series: Series, result: x13.Result, spec: SeasonalSpec) -> list[Adjust
     rows = []
     for d, v in zip(series.months(), series.values, strict=True):
         hol = t.get("holiday", {}).get(d, 1.0) if spec.pre or spec.post else 1.0
-        row = Adjusted(d, v, t["sa"].get(d), t["seasonal"].get(d), hol, t["calendar"].get(d), t["trend"].get(d))
+        row = Adjusted(
+            d, v, t["sa"].get(d), t["seasonal"].get(d), hol, t["calendar"].get(d), t["trend"].get(d)
+        )
         if d.month in (1, 2):
             if d.year in series.combined:
                 jan, feb = date(d.year, 1, 1), date(d.year, 2, 1)
@@ -313,12 +324,16 @@ def diagnostics(result: x13.Result) -> dict[str, object]:
     out: dict[str, object] = {"aicc": result.aicc, "model": result.model}
     if "qssadj" in u:
         out["qs_p_sa"] = float(u["qssadj"].split()[-1])
-    for key, name in (("s2.a.per", "sliding_spans_unstable_pct"), ("s2.d.per", "sliding_spans_mm_unstable_pct")):
+    for key, name in (
+        ("s2.a.per", "sliding_spans_unstable_pct"),
+        ("s2.d.per", "sliding_spans_mm_unstable_pct"),
+    ):
         if key in u:
             out[name] = float(u[key].split()[-1])
     out["holiday_estimates"] = {
         k: {"estimate": round(e, 4), "t": round(e / s, 2) if s else None}
-        for k, (e, s) in result.estimates.items() if k in ("pre", "post", "workdays")
+        for k, (e, s) in result.estimates.items()
+        if k in ("pre", "post", "workdays")
     }
     return out
 
@@ -328,8 +343,11 @@ def _seats_check(series: Series, spec: SeasonalSpec, x11: x13.Result) -> dict[st
         seats = _fit(series, spec, x13.Spec(arima=None, outliers=True, method="seats"))
     except x13.X13Error as exc:
         return {"seats_check": f"not run: {exc}"}
-    diffs = [abs(seats.tables["sa"][d] / x11.tables["sa"][d] - 1) for d, v in zip(
-        series.months(), series.values, strict=True) if v is not None and d in seats.tables["sa"] and d in x11.tables["sa"]]
+    diffs = [
+        abs(seats.tables["sa"][d] / x11.tables["sa"][d] - 1)
+        for d, v in zip(series.months(), series.values, strict=True)
+        if v is not None and d in seats.tables["sa"] and d in x11.tables["sa"]
+    ]
     return {"seats_mean_abs_gap_pct": round(100 * sum(diffs) / len(diffs), 3) if diffs else None}
 
 

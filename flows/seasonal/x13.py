@@ -108,7 +108,9 @@ def _num(value: float) -> str:
 def write_spec(values: list[float | None], start: date, spec: Spec, regressors: list[Regressor]) -> str:
     """The spec text for ``values`` (None = missing) starting in month ``start``."""
     data = [MISSING if v is None else float(v) for v in values]
-    out = [f"series{{ title=\"series\" start={start.year}.{start.month:02d} period=12 missingcode={_num(MISSING)}"]
+    out = [
+        f'series{{ title="series" start={start.year}.{start.month:02d} period=12 missingcode={_num(MISSING)}'
+    ]
     out += _wrap("  data=(", [_num(v) for v in data]) + ["  ) }", "transform{ function=log }"]
     variables = ["td"] if spec.td else []
     if regressors or variables:
@@ -192,8 +194,12 @@ def run(
     need = len(values) + lead(spec)
     for r in regressors:
         if len(r.values) < need:
-            raise X13Error(f"regressor {r.name} has {len(r.values)} values; {need} needed (series + forecasts)")
-    text = write_spec(values, start, spec, [Regressor(r.name, r.usertype, r.values[:need]) for r in regressors])
+            raise X13Error(
+                f"regressor {r.name} has {len(r.values)} values; {need} needed (series + forecasts)"
+            )
+    text = write_spec(
+        values, start, spec, [Regressor(r.name, r.usertype, r.values[:need]) for r in regressors]
+    )
     with tempfile.TemporaryDirectory(prefix="x13-") as tmp:
         folder = Path(tmp)
         (folder / "s.spc").write_text(text)
