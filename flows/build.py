@@ -23,6 +23,7 @@ from flows.fetch import parse_payload
 from flows.models import SQL_DIR, run_data_tests, run_models
 from flows.parameters import ModelParameters, write_parameters
 from flows.reference_table import write_partner_codes
+from flows.seasonal.warehouse import build_seasonal
 from flows.sources import get_source, target_of
 from flows.sources.base import SourceError
 from flows.warehouse import create_raw_tables, load_fx_rates, load_manifest, load_observations
@@ -145,6 +146,7 @@ def build_models(path: Path, *, sql_dir: Path = SQL_DIR) -> list[str]:
     con = duckdb.connect(str(path))
     try:
         built = run_models(con, sql_dir)
+        built += build_seasonal(con, path.parent)  # X-13 step after the models (issue 13)
         # HS-level detail stays in its immutable Parquet partitions (flows.detail); the view
         # staging.comtrade_detail reads them in place, nothing is copied into the file.
         built.append(attach_detail(con, path.parent))
