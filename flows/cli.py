@@ -21,6 +21,8 @@ from typing import Annotated
 
 import typer
 
+from flows.seasonal.cli import adjust
+
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")  # nor Prefect's client-side telemetry
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
@@ -527,6 +529,9 @@ def query(
         _console().print(_table(None, columns, [[_cell(v) for v in r] for r in rows[:limit]]))
         typer.echo(f"{min(len(rows), limit)} row(s)" + (f" shown (more exist; --limit {limit})"
                                                         if more else ""))
+
+
+app.command(name="adjust")(adjust)
 
 
 @app.command()
