@@ -24,6 +24,20 @@ class ModelParameters(BaseModel):
         description="CIF/FOB factor: partner imports valued CIF are divided by it to compare with "
         "FOB exports in mirror gaps (not applied to FOB or US customs-value imports).",
     )
+    reliability_min_partners: int = Field(
+        default=10,
+        ge=1,
+        description="Reconciled flows: minimum partner pairs a reporter needs in a year, as exporter "
+        "or as importer, for its reliability to weight the reconciliation; below it the weight is "
+        "0.5 and the row is flagged (Growth Lab drops countries with < 10 partners).",
+    )
+    reliability_iterations: int = Field(
+        default=25,
+        ge=1,
+        le=200,
+        description="Reconciled flows: iterations of the Growth-Lab reporter-reliability estimate "
+        "(MAX_ITERATIONS = 25 in harvard-growth-lab/comtrade-mirroring).",
+    )
     signal_threshold: float = Field(
         default=0.03,
         ge=0.0,

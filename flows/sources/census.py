@@ -8,8 +8,8 @@ the recorded payloads were fetched with (PROVENANCE.md, second pass, ``census/``
   (domestic + foreign), valued **FAS** (free alongside ship);
 * ``{base}/imports/hs?get=CTY_CODE,CTY_NAME,GEN_VAL_MO&YEAR=YYYY&MONTH=MM`` — general imports,
   **customs value** (excludes freight and insurance: valuation ``CUSTOMS``, BEA explanatory
-  notes). With the run option ``census_cif`` the same request also asks for ``GEN_CIF_MO``
-  (imports valued **CIF**); see "CIF imports" below.
+  notes). The same request also asks for ``GEN_CIF_MO`` (imports valued **CIF**) unless the run
+  option ``census_cif`` is set to false; see "CIF imports" below.
 
 No ``CTY_CODE`` predicate is sent: one response holds every partner, the world total and the
 Census groupings. The reporter is always the United States (``USA``: the 50 states, DC, Puerto
@@ -84,12 +84,17 @@ day April is due in the release calendar (expected date + grace days):
 :func:`annual_revision_date`. An archived copy of a revised month fetched before the latest
 revision date that is on or before ``settings.run_date()`` is stale and re-fetched once.
 
-CIF imports (option ``census_cif``): the customs-value and the CIF figure of a partner and month
-are two observations that differ by ``valuation`` (part of the load key,
-:data:`flows.schema.OBSERVATION_KEY`). The marts use ``CUSTOMS`` as the headline imports
-(``intermediate.observations.is_headline``; DESIGN.md §4 "Mirror gaps": the US customs value is
-already ex freight and is not deflated again). :func:`parse` still rejects a payload in which
-two rows share the load key.
+CIF imports (requested by default; run option ``census_cif=False`` leaves them out): the
+customs-value and the CIF figure of a partner and month are two observations that differ by
+``valuation`` (part of the load key, :data:`flows.schema.OBSERVATION_KEY`). The marts use
+``CUSTOMS`` as the headline imports (``intermediate.observations.is_headline``; DESIGN.md §4
+"Mirror gaps": the US customs value is already ex freight and is not deflated again); the pair
+gives the **observed freight margin** of US imports from each partner
+(``intermediate.freight_margins``: τ = ΣGEN_CIF_MO ÷ ΣGEN_VAL_MO − 1 over a year; issue 14).
+``GEN_CIF_MO`` is a documented imports variable (sources.md §2 "Format": ``GEN_CIF_*`` beside
+``GEN_VAL_*``) [consistent]; the recordings hold no ``GEN_CIF_MO`` answer, so its values are
+tested on labelled made-up payloads only. :func:`parse` still rejects a payload in which two rows
+share the load key.
 """
 
 from __future__ import annotations
@@ -303,13 +308,14 @@ def plan(ctx: PlanContext) -> list[FetchRequest]:
     """One exports and one imports request per month of ``ctx``'s window (``expect="json"``).
 
     Empty when ``USA`` is not among ``ctx.reporters``. ``ctx.partners`` is not used: every
-    response holds all partners. Option ``census_cif`` adds ``GEN_CIF_MO`` to the imports request.
+    response holds all partners. The imports request asks for ``GEN_CIF_MO`` beside
+    ``GEN_VAL_MO`` unless option ``census_cif`` is false (observed freight margins, issue 14).
     """
     if REPORTER not in ctx.reporters:
         return []
     base = ctx.settings.base_url(NAME)
     imports = ["CTY_CODE", "CTY_NAME", "GEN_VAL_MO"]
-    if ctx.options.get("census_cif"):
+    if ctx.options.get("census_cif", True):
         imports.append("GEN_CIF_MO")
     variables = {"exports": ["CTY_CODE", "CTY_NAME", "ALL_VAL_MO"], "imports": imports}
     requests: list[FetchRequest] = []

@@ -3,7 +3,7 @@
 -- column value_usd: The figure in whole US dollars (see usd_rate, usd_rate_source); NULL when no rate covers every month of the period.
 -- column usd_rate: US dollars per one unit of `currency` used for value_usd (1 for USD).
 -- column usd_rate_source: 'published in USD' or the ECB series used.
--- column is_headline: TRUE for the one valuation the imbalance marts use when a publisher prints a flow on two bases (US Census imports: customs value before CIF; exports: FOB/FAS); FALSE for the alternative basis.
+-- column is_headline: TRUE for the one valuation the imbalance marts use when a publisher prints a flow on two bases (US Census imports: customs value before CIF; UN Comtrade: the primaryValue row before the record's second basis, whose release ends in '(second valuation basis)'; exports: FOB/FAS); FALSE for the alternative basis.
 WITH obs AS (
     SELECT * FROM staging.gacc_observations
     UNION ALL BY NAME
@@ -54,7 +54,8 @@ SELECT
     row_number() OVER (
         PARTITION BY o.source, o.reporter, o.partner, o.flow, o.period_start, o.period_end,
             o.commodity, o.currency
-        ORDER BY CASE o.valuation WHEN 'FOB' THEN 1 WHEN 'FAS' THEN 2 WHEN 'CUSTOMS' THEN 3 ELSE 4 END
+        ORDER BY o.release LIKE '%(second valuation basis)',
+            CASE o.valuation WHEN 'FOB' THEN 1 WHEN 'FAS' THEN 2 WHEN 'CUSTOMS' THEN 3 ELSE 4 END
     ) = 1 AS is_headline
 FROM obs AS o
 LEFT JOIN span_rates AS r

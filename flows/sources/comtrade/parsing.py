@@ -20,6 +20,14 @@ from .answers import legacy_refusal, publisher_message
 from .codes import FLOW_CODES, NAME, comtrade_area
 from .planning import DATA_API_CAP, PREVIEW_CAP
 
+#: Ending of ``release`` on a row that carries a record's second valuation basis (``fobvalue`` or
+#: ``cifvalue`` beside a ``primaryValue`` on the other basis); the SQL models read it
+#: (``intermediate.observations.is_headline``: such a row is never the headline).
+SECOND_BASIS_MARK = "(second valuation basis)"
+#: Relative tolerance when comparing ``primaryValue`` with ``cifvalue``/``fobvalue`` (the API
+#: copies the same number; the tolerance only absorbs float printing).
+_SAME = 1e-9
+
 
 def parse(body: bytes, request: FetchRequest) -> pl.DataFrame:
     """Canonical observations from one Comtrade API v1 JSON response.
@@ -36,9 +44,19 @@ def parse(body: bytes, request: FetchRequest) -> pl.DataFrame:
     * ``period_*``: ``freqCode`` M → month of ``refYear``/``refMonth`` (``months`` 1,
       ``period_type`` month); A → January to December of ``refYear`` (12, year);
     * ``commodity``: ``cmdCode`` as printed (``"TOTAL"``, ``"0306"``);
-    * ``value``: ``primaryValue`` in whole USD (sources.md: always use ``primaryValue``;
-      ``cifvalue``/``fobvalue`` may be null or 0); ``currency`` USD; ``valuation`` CIF for the
-      import-side flows (M, RM, FM, MIP, MOP), FOB for the export side (X, RX, DX, XIP, XOP);
+    * ``value``: ``primaryValue`` in whole USD (sources.md: always use ``primaryValue``);
+      ``currency`` USD; ``valuation`` from the record (:func:`valuations`): on the import side
+      (M, RM, FM, MIP, MOP) FOB when ``primaryValue`` equals ``fobvalue`` (a reporter that
+      compiles imports FOB), CIF when it equals ``cifvalue``, else CIF (the side's basis, IMTS
+      2010); export-side flows (X, RX, DX, XIP, XOP) are FOB. ``cifvalue``/``fobvalue`` of 0 or
+      null mean "not given", never zero (the recorded US imports carry ``fobvalue`` 0.0 in 2018,
+      2020 and 2021 and a real FOB value in 2019 and 2022: vignette1 CSV);
+    * **second valuation basis**: where an import-side record gives the other basis too (> 0 and
+      different from ``primaryValue``), a second row carries it: same key, ``valuation`` FOB or
+      CIF (part of the load key, as for US Census CIF imports), the value of ``fobvalue`` /
+      ``cifvalue``, and ``release`` ending in :data:`SECOND_BASIS_MARK` so the models keep the
+      ``primaryValue`` row as the headline (``intermediate.observations.is_headline``) and use
+      the pair for FOB mirrors and observed freight margins;
     * ``status``: ``reported`` when ``isReported`` is true and ``legacyEstimationFlag`` is 0,
       else ``estimated`` (UN estimates, conversions and UNSD aggregates; note that Comtrade's
       dictionary calls ``legacyEstimationFlag`` a *quantity* estimation flag, so this is the
@@ -83,6 +101,7 @@ def parse(body: bytes, request: FetchRequest) -> pl.DataFrame:
 
     commodities = set(str(request.params.get("cmdCode", "TOTAL")).upper().split(","))
     totals: dict[tuple, dict[str, Any]] = {}
+    seconds: list[dict[str, Any]] = []
     breakdown_keys: dict[tuple, int] = {}
     for index, record in enumerate(data):
         row = _observation(record, index, request, commodities)
@@ -98,6 +117,9 @@ def parse(body: bytes, request: FetchRequest) -> pl.DataFrame:
                 f"{index})",
             )
         totals[key] = row
+        second = _second_basis(record, row, request)
+        if second is not None:
+            seconds.append(second)
     orphans = [key for key in breakdown_keys if key not in totals]
     if orphans:
         key = orphans[0]
@@ -108,7 +130,9 @@ def parse(body: bytes, request: FetchRequest) -> pl.DataFrame:
             f"period {key[3]}, commodity {key[4]} (record {breakdown_keys[key]}); totals are "
             "never summed from breakdowns",
         )
-    rows = [{k: v for k, v in row.items() if k != "_index"} for row in totals.values()]
+    rows = [
+        {k: v for k, v in row.items() if k != "_index"} for row in [*totals.values(), *seconds]
+    ]
     frame = pl.DataFrame(rows, schema=OBSERVATION_SCHEMA)
     return conform(frame, context=request.describe())
 
@@ -241,7 +265,7 @@ def _observation(
         "commodity": commodity,
         "value": _value(record, index, request),
         "currency": "USD",
-        "valuation": FLOW_CODES[flow][1],
+        "valuation": valuations(record, FLOW_CODES[flow][1], index, request)[0],
         "status": "reported" if reported and flag == 0 else "estimated",
         "published_yoy": None,
         "release": _release(record, index, request),
@@ -307,3 +331,74 @@ def _release(record: dict[str, Any], index: int, request: FetchRequest) -> str:
     edition = str(_field(record, "classificationCode", index, request)).strip()
     return f"UN Comtrade API v1 {type_code}/{freq}/{str(search).strip()} (classification {edition})"
 
+
+
+def _optional_value(record: dict[str, Any], name: str, index: int, request: FetchRequest) -> float | None:
+    """``cifvalue``/``fobvalue`` as a float, or None when not given (null, missing or 0)."""
+    raw = record.get(name)
+    if raw is None or isinstance(raw, bool) or (isinstance(raw, str) and not raw.strip()):
+        return None
+    try:
+        value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise parse_error(request, f"record {index}: {name} {raw!r} is not a number") from None
+    if not value.is_finite() or value < 0:
+        raise parse_error(request, f"record {index}: {name} {raw!r} is negative or not finite")
+    return float(value) if value > 0 else None
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) <= _SAME * max(abs(a), abs(b), 1.0)
+
+
+def valuations(
+    record: dict[str, Any], side: str, index: int, request: FetchRequest
+) -> tuple[str, tuple[str, float] | None]:
+    """The valuation of ``primaryValue`` and the record's second basis ``(valuation, value)``.
+
+    ``side`` is the flow's basis (CIF for the import side, FOB for the export side). Export-side
+    records are always FOB with no second basis. For import-side records:
+
+    ============================================ ================ ===================
+    record                                       primaryValue     second row
+    ============================================ ================ ===================
+    fobvalue > 0 equal to primaryValue,           FOB              CIF = cifvalue
+    cifvalue > 0 and different                                     (when given)
+    cifvalue > 0 equal to primaryValue            CIF              FOB = fobvalue
+                                                                   (when given, differs)
+    neither equal to primaryValue (or not given)  CIF (the side's) FOB = fobvalue if given
+    ============================================ ================ ===================
+
+    When ``cifvalue`` and ``fobvalue`` are equal to each other and to ``primaryValue`` the record
+    says nothing about the margin: CIF, no second row. Zero or null values are "not given".
+    """
+    if side != "CIF":
+        return side, None
+    primary = _value(record, index, request)
+    cif = _optional_value(record, "cifvalue", index, request)
+    fob = _optional_value(record, "fobvalue", index, request)
+    cif_equal = cif is not None and _same(primary, cif)
+    fob_equal = fob is not None and _same(primary, fob)
+    if fob_equal and not cif_equal:
+        return "FOB", (("CIF", cif) if cif is not None else None)
+    if fob is not None and not fob_equal:
+        return "CIF", ("FOB", fob)
+    return "CIF", None
+
+
+def _second_basis(
+    record: dict[str, Any], row: dict[str, Any], request: FetchRequest
+) -> dict[str, Any] | None:
+    """The second-basis row of an import-side total record, or None (see :func:`valuations`)."""
+    side = FLOW_CODES[row["flow"]][1]
+    _, second = valuations(record, side, row["_index"], request)
+    if second is None:
+        return None
+    valuation, value = second
+    return {
+        **row,
+        "valuation": valuation,
+        "value": value,
+        "release": f"{row['release']} {'fobvalue' if valuation == 'FOB' else 'cifvalue'} "
+        f"{SECOND_BASIS_MARK}",
+    }
