@@ -51,6 +51,13 @@ REQUEST = FetchRequest(
     params={"format": "jsondata", "startPeriod": "2025-10", "endPeriod": "2026-04"},
     expect="json",
 )
+#: The request the recorded USD file answers (its key is ``M.USD.EUR.SP00.A``).
+USD_REQUEST = FetchRequest(
+    source="ecb",
+    url="https://data-api.ecb.europa.eu/service/data/EXR/M.USD.EUR.SP00.A",
+    params={"format": "jsondata", "startPeriod": "1999-01", "endPeriod": "2019-12"},
+    expect="json",
+)
 
 
 @pytest.fixture()
@@ -179,7 +186,7 @@ def test_json_structural_problems(cny_json: bytes):
 
 # ------------------------------------------------------------------- SDMX-ML 2.1 GenericData
 def test_parse_real_generic_xml_usd_per_eur(usd_xml: bytes):
-    frame = ecb.parse(usd_xml, REQUEST)
+    frame = ecb.parse(usd_xml, USD_REQUEST)
     assert frame.schema == FX_SCHEMA
     rates = _rates(frame, "USD")
     assert frame.height == len(rates) == 252  # 1999-01 … 2019-12, every month once
@@ -207,23 +214,23 @@ def test_parse_real_generic_xml_usd_per_eur(usd_xml: bytes):
 def test_generic_xml_bad_inputs(usd_xml: bytes, old: bytes, new: bytes, pattern: str):
     assert old in usd_xml  # hand-edited copies of the real file
     with pytest.raises(ParseError, match=pattern):
-        ecb.parse(usd_xml.replace(old, new, 1), REQUEST)
+        ecb.parse(usd_xml.replace(old, new, 1), USD_REQUEST)
 
 
 def test_generic_xml_nan_is_missing_not_zero(usd_xml: bytes):
     edited = usd_xml.replace(
         b'<generic:ObsValue value="1.111345"/>', b'<generic:ObsValue value="NaN"/>'
     )
-    rates = _rates(ecb.parse(edited, REQUEST), "USD")
+    rates = _rates(ecb.parse(edited, USD_REQUEST), "USD")
     assert len(rates) == 251 and date(2019, 12, 1) not in rates
 
 
 def test_other_xml_is_rejected(usd_xml: bytes, real_data: Path):
     with pytest.raises(ParseError, match="not well-formed XML"):
-        ecb.parse(usd_xml[:5000], REQUEST)
+        ecb.parse(usd_xml[:5000], USD_REQUEST)
     imts = real_file(real_data, "imf/imts_sdmx3_data_USA_XG_FOB_USD_G001+G998_A_2023-2024.xml")
     with pytest.raises(ParseError, match="expected SDMX-ML 2.1 GenericData"):
-        ecb.parse(imts.read_bytes(), REQUEST)
+        ecb.parse(imts.read_bytes(), USD_REQUEST)
 
 
 # ---------------------------------------------------------------------------------------- plan
@@ -290,7 +297,7 @@ def test_plan_fetch_parse_through_loopback(httpserver, monkeypatch, cny_json: by
 
 # ------------------------------------------------------------------- USD conversion (DuckDB)
 def test_usd_conversion_sql_rule(usd_xml: bytes, cny_json: bytes):
-    fx = pl.concat([ecb.parse(usd_xml, REQUEST), ecb.parse(cny_json, REQUEST)])
+    fx = pl.concat([ecb.parse(usd_xml, USD_REQUEST), ecb.parse(cny_json, REQUEST)])
     # MADE-UP USD per EUR rate for 2026-03, only to exercise the non-EUR branch: the recorded
     # USD file ends in 2019-12, so no real USD/EUR rate exists for that month here.
     made_up = pl.DataFrame(
@@ -404,7 +411,7 @@ def test_made_up_rates_are_labelled(strict):
                                          "endPeriod": "2026-03"}, timeout=10)
     assert response.headers["X-Test-Double"] == "made-up values"
     assert b"MADE-UP" in response.content
-    rates = _rates(ecb.parse(response.content, REQUEST), "USD")
+    rates = _rates(ecb.parse(response.content, USD_REQUEST), "USD")
     assert rates == {date(2026, 3, 1): ecb_double.made_up_rate("USD", 2026, 3)}
 
 
@@ -413,7 +420,7 @@ def test_double_reencodes_recorded_usd_rates_as_json(strict):
     response = requests.get(url, params={"format": "jsondata", "startPeriod": "1999-01",
                                          "endPeriod": "1999-03"}, timeout=10)
     assert response.headers["X-Test-Double"] == "recorded values, re-encoded"
-    rates = _rates(ecb.parse(response.content, REQUEST), "USD")
+    rates = _rates(ecb.parse(response.content, USD_REQUEST), "USD")
     # real ECB values of the recorded SDMX-ML file (PROVENANCE.md: 1999-01 = 1.16078)
     assert rates[date(1999, 1, 1)] == 1.16078
     assert rates[date(1999, 3, 1)] == 1.088295652173913
@@ -456,3 +463,11 @@ def test_double_refuses_unknown_parameters_and_codes(strict):
         assert response.status_code == 400
         assert response.json()["detail"] == detail
     assert len(strict.refused) == len(cases)
+
+
+def test_an_answer_for_another_currency_is_rejected(cny_json: bytes):
+    """Issue 12: the recorded CNY answer served for a USD request must not load as USD rates."""
+    with pytest.raises(ParseError, match=r"series M\.CNY\.EUR\.SP00\.A: CURRENCY is 'CNY', "
+                                         r"expected 'USD' \(the request's key\)"):
+        ecb.parse(cny_json, dataclasses.replace(REQUEST, url=USD_REQUEST.url))
+    assert ecb.requested_key(REQUEST)["CURRENCY"] == frozenset({"CNY"})

@@ -65,7 +65,8 @@ Responses (:func:`parse`, format chosen by content, not by request):
   and ``ObsValue``.
 
 Validation (else :class:`ParseError`): ``FREQ`` ``M``, ``CURRENCY_DENOM`` ``EUR``, ``EXR_TYPE``
-``SP00``, ``EXR_SUFFIX`` ``A``, a three-letter ``CURRENCY``, series attribute ``UNIT_MULT``
+``SP00``, ``EXR_SUFFIX`` ``A``, a three-letter ``CURRENCY``, every key position equal to the
+one the request's URL key asked for (a series of another currency is rejected), series attribute ``UNIT_MULT``
 present and ``0`` (units; both recorded files say so), ``TIME_PERIOD`` ``YYYY-MM``, rates
 positive and finite, no duplicate (currency, month). An observation without a value (no
 ``ObsValue``, JSON ``null`` or ``NaN``) is missing, not zero: no row. Values keep the full
@@ -269,8 +270,34 @@ def parse(body: bytes, request: FetchRequest) -> pl.DataFrame:
     return frame.select(list(FX_SCHEMA))
 
 
+#: The EXR key's dimensions in the DSD's order (the request URL's key ``M.CNY.EUR.SP00.A``).
+KEY_ORDER = ("FREQ", "CURRENCY", "CURRENCY_DENOM", "EXR_TYPE", "EXR_SUFFIX")
+
+
+def requested_key(request: FetchRequest) -> dict[str, frozenset[str]]:
+    """The codes the request asked for, per dimension, from its URL's key (last path segment,
+    ``M.CNY.EUR.SP00.A``; ``+`` joins alternatives, an empty position is a wildcard and is left
+    out); ``meta["currencies"]`` when the URL has no five-position key."""
+    parts = request.url.rstrip("/").rsplit("/", 1)[-1].split(".")
+    if len(parts) == len(KEY_ORDER):
+        return {dim: frozenset(p.split("+")) for dim, p in zip(KEY_ORDER, parts, strict=True) if p}
+    currencies = request.meta.get("currencies") or []
+    return {"CURRENCY": frozenset(currencies)} if currencies else {}
+
+
 def _check_key(request: FetchRequest, key: dict[str, str]) -> str:
-    """Validate a series key; return its series code ``EXR.M.CUR.EUR.SP00.A``."""
+    """Validate a series key; return its series code ``EXR.M.CUR.EUR.SP00.A``.
+
+    Every dimension must also carry a code the request asked for (:func:`requested_key`): an
+    answer for another currency than the one in the URL is rejected, never loaded as that
+    currency's rate (issue 12: an ECB answer for another currency was loaded)."""
+    for dimension, wanted in requested_key(request).items():
+        if key.get(dimension) not in wanted:
+            raise parse_error(
+                request,
+                f"series {'.'.join(key.get(d, '?') for d in KEY_ORDER)}: {dimension} is "
+                f"{key.get(dimension)!r}, expected {'+'.join(sorted(wanted))!r} (the request's key)",
+            )
     for dimension, expected in EXPECTED_KEY.items():
         if key.get(dimension) != expected:
             raise parse_error(
