@@ -33,14 +33,21 @@ TS = "timeseries"
 CUSTOMS = "china_customs_exports_imports_nsa_100musd_1983-07_2013-12.csv"
 OECD = "fred_XTEXVA01CNM667S_china_exports_usd_sa_2000-2020_rwritecsv.csv"
 USA = "usa-china-trade-monthly-2001-2019.csv"
-MONTHS = {m: i for i, m in enumerate(
-    "January February March April May June July August September October November December".split(), 1)}
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        "January February March April May June July August September October November December".split(), 1
+    )
+}
 
 
 def customs(real: Path, column: str) -> dict[date, float]:
     with (real / TS / CUSTOMS).open() as f:
-        return {date(int(r["month"][:4]), int(r["month"][5:]), 1): float(r[column]) * 100
-                for r in csv.DictReader(f) if "2000-01" <= r["month"] <= "2013-12"}
+        return {
+            date(int(r["month"][:4]), int(r["month"][5:]), 1): float(r[column]) * 100
+            for r in csv.DictReader(f)
+            if "2000-01" <= r["month"] <= "2013-12"
+        }
 
 
 def oecd(real: Path) -> dict[date, float]:
@@ -62,25 +69,42 @@ def metrics(sa: dict[date, float], ref: dict[date, float]) -> dict[str, float]:
     """§A5's T1–T5 for ``sa`` against ``ref`` over their common months."""
     common = sorted(set(sa) & set(ref))
     t1 = np.mean([abs(sa[d] / ref[d] - 1) for d in common if d.month >= 4]) * 100
-    dl = [(math.log(sa[d] / sa[p]), math.log(ref[d] / ref[p])) for p, d in zip(common, common[1:], strict=False)
-          if d.month >= 5 and (d.year * 12 + d.month) - (p.year * 12 + p.month) == 1]
+    dl = [
+        (math.log(sa[d] / sa[p]), math.log(ref[d] / ref[p]))
+        for p, d in zip(common, common[1:], strict=False)
+        if d.month >= 5 and (d.year * 12 + d.month) - (p.year * 12 + p.month) == 1
+    ]
     t2 = float(np.corrcoef(np.array(dl).T)[0, 1])
     years = sorted({d.year for d in common if all(date(d.year, m, 1) in common for m in (1, 2, 3))})
-    t3 = np.mean([abs(sum(sa[date(y, m, 1)] for m in (1, 2, 3)) / sum(ref[date(y, m, 1)] for m in (1, 2, 3)) - 1)
-                  for y in years]) * 100
+    t3 = (
+        np.mean(
+            [
+                abs(
+                    sum(sa[date(y, m, 1)] for m in (1, 2, 3)) / sum(ref[date(y, m, 1)] for m in (1, 2, 3)) - 1
+                )
+                for y in years
+            ]
+        )
+        * 100
+    )
     return {"mape_apr_dec": t1, "corr_may_dec": t2, "q1_err": t3}
 
 
 def feb_bump_sd(sa: dict[date, float], years: list[int]) -> float:
-    b = [math.log(sa[date(y, 2, 1)]) - 0.5 * (math.log(sa[date(y, 1, 1)]) + math.log(sa[date(y, 3, 1)]))
-         for y in years if all(date(y, m, 1) in sa for m in (1, 2, 3))]
+    b = [
+        math.log(sa[date(y, 2, 1)]) - 0.5 * (math.log(sa[date(y, 1, 1)]) + math.log(sa[date(y, 3, 1)]))
+        for y in years
+        if all(date(y, m, 1) in sa for m in (1, 2, 3))
+    ]
     return float(np.std(b, ddof=1))
 
 
 def residual_t(sa: dict[date, float], pre: int = 10, post: int = 20, lag: int = 0) -> float:
     rows = [adj.Adjusted(d, None, v, None, None, None, None) for d, v in sorted(sa.items())]
     spec = adj.SeasonalSpec("cny", pre, post, lag)
-    return adj.residual_holiday_t(rows, spec)["reference" if (pre, post) == adj.REFERENCE_WINDOWS else "chosen"]
+    return adj.residual_holiday_t(rows, spec)[
+        "reference" if (pre, post) == adj.REFERENCE_WINDOWS else "chosen"
+    ]
 
 
 def run_series(months, holiday="cny", lags=(0,), td="cn", spec=None, combined=None, seats=False):
@@ -114,7 +138,11 @@ def main() -> None:
     spec = e["outcome"].spec
     m_x11, m_seats = metrics(ours, ref), metrics(seats, ref)
     years = list(range(2001, 2014))
-    fb = {"ours": feb_bump_sd(ours, years), "seats": feb_bump_sd(seats, years), "oecd": feb_bump_sd(ref, years)}
+    fb = {
+        "ours": feb_bump_sd(ours, years),
+        "seats": feb_bump_sd(seats, years),
+        "oecd": feb_bump_sd(ref, years),
+    }
     ref_span = {d: v for d, v in ref.items()}
     rt = {"ours": residual_t(ours), "seats": residual_t(seats), "oecd": residual_t(ref_span)}
     rt_chosen = residual_t(ours, spec.pre, spec.post)
@@ -124,27 +152,45 @@ def main() -> None:
     cut = {d: v for d, v in ex.items() if not (d.year >= 2010 and d.month <= 2)}
     c = run_series(cut, spec=spec, combined=comb)
     csa = sa_of(c["outcome"])
-    gaps = [abs(csa[date(y, 1, 1)] / ((ours[date(y, 1, 1)] + ours[date(y, 2, 1)]) / 2) - 1) * 100 for y in comb]
+    gaps = [
+        abs(csa[date(y, 1, 1)] / ((ours[date(y, 1, 1)] + ours[date(y, 2, 1)]) / 2) - 1) * 100 for y in comb
+    ]
 
     i = run_series(im)
     isa = sa_of(i["outcome"])
-    normal = [math.log(isa[date(y, m, 1)]) - 0.5 * (math.log(isa[date(y, m - 1, 1)]) + math.log(isa[date(y, m + 1, 1)]))
-              for y in years for m in range(5, 12)]
-    imp = {"t": residual_t(isa), "feb_sd": feb_bump_sd(isa, years), "normal_sd": float(np.std(normal, ddof=1))}
+    normal = [
+        math.log(isa[date(y, m, 1)])
+        - 0.5 * (math.log(isa[date(y, m - 1, 1)]) + math.log(isa[date(y, m + 1, 1)]))
+        for y in years
+        for m in range(5, 12)
+    ]
+    imp = {
+        "t": residual_t(isa),
+        "feb_sd": feb_bump_sd(isa, years),
+        "normal_sd": float(np.std(normal, ddof=1)),
+    }
 
     ux = run_series(usa(real, "Exports"), td="td")
     um = run_series(usa(real, "Imports"), lags=adj.LAG_GRID, td="td")
 
     # Timing: every series above, 2 workers, full re-selection vs cached specs.
-    inputs = [(ex, "cny", (0,), "cn"), (im, "cny", (0,), "cn"), (usa(real, "Exports"), "cny", (0,), "td"),
-              (usa(real, "Imports"), "cny", adj.LAG_GRID, "td")]
+    inputs = [
+        (ex, "cny", (0,), "cn"),
+        (im, "cny", (0,), "cn"),
+        (usa(real, "Exports"), "cny", (0,), "td"),
+        (usa(real, "Imports"), "cny", adj.LAG_GRID, "td"),
+    ]
     t0 = time.perf_counter()
     with ThreadPoolExecutor(2) as pool:
         full = list(pool.map(lambda a: run_series(a[0], a[1], a[2], a[3]), inputs))
     t_full = time.perf_counter() - t0
     t0 = time.perf_counter()
     with ThreadPoolExecutor(2) as pool:
-        list(pool.map(lambda ar: run_series(ar[0][0], spec=ar[1]["outcome"].spec), zip(inputs, full, strict=True)))
+        list(
+            pool.map(
+                lambda ar: run_series(ar[0][0], spec=ar[1]["outcome"].spec), zip(inputs, full, strict=True)
+            )
+        )
     t_cached = time.perf_counter() - t0
     runs = sum(f["outcome"].spec.runs for f in full)
 
