@@ -37,18 +37,18 @@ ratios AS (
     SELECT
         u.year, c.source AS exporter_source, u.us_imports_usd, c.cn_exports_usd,
         ln(u.us_imports_usd / c.cn_exports_usd) AS log_ratio,
-        CASE
+        CAST(CASE
             WHEN u.year BETWEEN 2000 AND 2011 THEN 0.15
             WHEN u.year BETWEEN 2012 AND 2017 THEN 0.12
             WHEN u.year BETWEEN 2018 AND 2019 THEN 0.03
             WHEN u.year >= 2020 THEN -0.20
-        END AS band_low,
-        CASE
+        END AS DOUBLE) AS band_low,
+        CAST(CASE
             WHEN u.year BETWEEN 2000 AND 2011 THEN 0.35
             WHEN u.year BETWEEN 2012 AND 2017 THEN 0.22
             WHEN u.year BETWEEN 2018 AND 2019 THEN 0.15
             WHEN u.year >= 2020 THEN 0.05
-        END AS band_high
+        END AS DOUBLE) AS band_high
     FROM us_imports AS u
     JOIN cn_exports AS c ON c.year = u.year
     WHERE u.us_imports_usd > 0 AND c.cn_exports_usd > 0
