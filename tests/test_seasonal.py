@@ -140,7 +140,7 @@ def test_combined_january_february_gets_one_level_from_the_combined_factors():
     out = adj.adjust(adj.from_months(cut, combined), FIXED, seats_check=False)
     rows = {r.period: r for r in out.rows}
     by_full = {r.period: r for r in full.rows}
-    for year, total in combined.items():
+    for year in combined:
         jan, feb = rows[date(year, 1, 1)], rows[date(year, 2, 1)]
         assert jan.jan_feb == feb.jan_feb == "combined" and jan.value is None
         assert jan.value_sa == feb.value_sa
@@ -208,8 +208,10 @@ def test_build_step_writes_the_commented_mart(tmp_path):
     cache.save()
     built = build_seasonal(con, tmp_path, today=date(2025, 12, 1), workers=2)
     assert built == ["intermediate.seasonal_adjustment", "marts.seasonally_adjusted"]
-    got = con.execute("""SELECT flow, count(*), count(value_sa), any_value(spec), any_value(spec_chosen_on)
-                         FROM marts.seasonally_adjusted WHERE partner = 'CHN' GROUP BY flow ORDER BY flow""").fetchall()
+    got = con.execute(
+        """SELECT flow, count(*), count(value_sa), any_value(spec), any_value(spec_chosen_on)
+           FROM marts.seasonally_adjusted WHERE partner = 'CHN' GROUP BY flow ORDER BY flow"""
+    ).fetchall()
     assert got == [
         ("M", 144, 144, FIXED.label(), date(2025, 6, 1)),
         ("X", 144, 144, FIXED.label(), date(2025, 6, 1)),
