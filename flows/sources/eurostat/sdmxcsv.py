@@ -33,6 +33,10 @@ missing is not zero — as soon as :data:`flows.schema.OBSERVATION_SCHEMA` admit
 (:func:`null_values_allowed`); until then it is left out and logged. Any other empty value raises
 ParseError.
 
+Truncation (:func:`check_not_truncated`): every series must reach the last released month of
+the request (the latest month in the payload, or due by its ``LAST UPDATE`` per the release
+calendar); a body cut at a line boundary is rejected.
+
 Errors: missing required columns, an unknown layout, an unknown ``freq``/flow/indicator, a bad
 number, a duplicated observation or a payload with no value rows raise ParseError; an unknown
 area code raises UnknownCodeError.
@@ -98,6 +102,7 @@ def parse(body: bytes, request: FetchRequest) -> pl.DataFrame:
     schema admits it (:func:`null_values_allowed`), else left out with a logged warning.
     """
     frame = read_observations(body, request)
+    check_not_truncated(frame, request)
     if not null_values_allowed():
         withheld = frame.filter(pl.col("value").is_null())
         if withheld.height:
@@ -113,6 +118,94 @@ def parse(body: bytes, request: FetchRequest) -> pl.DataFrame:
             f"{duplicated.height} rows share a load key, e.g. {duplicated.row(0, named=True)}",
         )
     return conform(frame, context=request.describe())
+
+
+def check_not_truncated(frame: pl.DataFrame, request: FetchRequest) -> None:
+    """Reject a payload in which a series stops before the last *released* month of the request.
+
+    A body cut at a line boundary still parses: whatever the row order, the cut takes the tail
+    — the last months of the last series (series-major, as the double writes) or the last
+    months of every series (time-major, as the recorded ext_st table is sorted). So every series
+    of the payload (reporter, partner, flow, commodity) must have a row — a value, or a flagged
+    confidential cell — for the last released month, which is the later of
+
+    * the latest month any series of the payload has (the publisher released it), and
+    * the latest month the release calendar (:mod:`flows.release_calendar`, rule ``eurostat``,
+      grace included) says is due by the payload's own ``LAST UPDATE`` date — a dataset updated
+      after a month was due should hold it; the payload's date, not the run's, so an offline
+      rebuild judges an archived payload exactly as the run that fetched it did,
+
+    cut to the request's ``endPeriod``. Months *inside* a series may be absent (a sparse series)
+    and so may whole series: Eurostat leaves out series with no data at all (the "API – FAQ –
+    TSV data format" page, docs/live_contracts.md §1.1, confirmed) — but the ext_st
+    ``TRD_VAL`` series the plan asks for (aggregates and large partners, by SITC section, each
+    carried by the dataset's content constraint) are dense: the recorded ``ext_st_easitc`` table
+    has all 16 series in all 71 months, 1,136 values, none empty (consistent). So for an ext_st
+    request every series of its key (:func:`requested_series`) must be present too: a cut falling
+    exactly between two series is caught as well. (A series without any data in the window would
+    be rejected with this message; none has been seen.) Raises :class:`ParseError` naming the
+    series and the months it lacks.
+    """
+    if frame.is_empty() or request.period_start is None or request.period_end is None:
+        return
+    from flows.release_calendar import is_due
+    from flows.schema import add_months
+
+    last = frame.get_column("period_start").max()
+    vintage = frame.get_column("vintage").max()
+    if vintage is not None:
+        month = request.period_start
+        while month <= request.period_end:
+            if is_due(NAME, month, vintage):
+                last = max(last, month)
+            month = add_months(month, 1)
+    last = min(last, request.period_end)
+    series = ["reporter", "partner", "flow", "commodity"]
+    present = set(frame.select(series).unique().iter_rows())
+    absent = sorted(requested_series(request) - present)
+    if absent:
+        raise parse_error(
+            request,
+            f"truncated: {len(absent)} requested series absent from the answer, e.g. "
+            f"{'→'.join(absent[0][:2])} {absent[0][2]} {absent[0][3]} (an ext_st series carried "
+            "by the content constraint has a value every month)",
+        )
+    ends = frame.group_by(series).agg(pl.col("period_start").max().alias("until"))
+    short = ends.filter(pl.col("until") < last).sort(series)
+    if short.is_empty():
+        return
+    row = short.row(0, named=True)
+    why = (f"released by LAST UPDATE {vintage:%Y-%m-%d} per the release calendar"
+           if vintage is not None else "present in other series")
+    raise parse_error(
+        request,
+        f"truncated: {short.height} of {ends.height} series stop before {last:%Y-%m} "
+        f"({why}), e.g. {row['reporter']}→{row['partner']} {row['flow']} {row['commodity']} "
+        f"ends at {row['until']:%Y-%m}; a month neither present nor flagged",
+    )
+
+
+def requested_series(request: FetchRequest) -> set[tuple[str, str, str, str]]:
+    """``(reporter, partner, flow, commodity)`` of every series an ext_st request's key asks
+    for (the product of its ``+``-joined codes, positions named by ``meta["dimensions"]``, the
+    DSD order); empty for another layout, a wildcard position or a key that does not match."""
+    dims = str(request.meta.get("dimensions") or "").lower().split(".")
+    parts = request.url.rstrip("/").rsplit("/", 1)[-1].split(".")
+    if len(dims) != len(parts) or not {"stk_flow", "indic_et", "partner", "sitc06", "geo"} <= set(
+        dims
+    ) or not all(parts):
+        return set()
+    codes = dict(zip(dims, (p.split("+") for p in parts), strict=True))
+    if codes["indic_et"] != ["TRD_VAL"]:
+        return set()
+    try:
+        return {
+            (area_code(geo, "reporter")[0], area_code(partner)[0], EXT_ST_FLOWS[flow], sitc)
+            for geo in codes["geo"] for partner in codes["partner"]
+            for flow in codes["stk_flow"] for sitc in codes["sitc06"]
+        }
+    except (KeyError, ValueError):  # an unknown code: the rows' own checks report it
+        return set()
 
 
 def read_observations(body: bytes, request: FetchRequest) -> pl.DataFrame:
