@@ -35,6 +35,7 @@ class SpecCache:
             self._entries: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError):
             self._entries = {}
+        self._dirty = False
 
     def get(self, key: tuple, months: int, today: date) -> SeasonalSpec | None:
         """The cached spec, or None when absent, a year old or 12+ months shorter than now."""
@@ -54,11 +55,16 @@ class SpecCache:
     def put(self, key: tuple, spec: SeasonalSpec) -> None:
         with self._lock:
             self._entries[_key(key)] = spec.to_json()
+            self._dirty = True
 
     def save(self) -> None:
+        """Write the file when an entry changed (a build without new selections writes nothing)."""
         with self._lock:
+            if not self._dirty:
+                return
             text = json.dumps(self._entries, indent=1, sort_keys=True)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, self.path)
+        self._dirty = False
