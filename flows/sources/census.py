@@ -445,6 +445,8 @@ def parse(body: bytes, request: FetchRequest) -> pl.DataFrame:
             records["vintage"].append(None)
     frame = pl.DataFrame(records, schema=OBSERVATION_SCHEMA)
     _check_unique(request, frame)
+    if commodity_at is None:  # an all-partner total answer, as the plan asks for
+        _check_world_total(request, frame)
     return conform(frame, context=_what(request))
 
 
@@ -538,6 +540,27 @@ def _check_unique(request: FetchRequest, frame: pl.DataFrame) -> None:
             request,
             f"{clashes.height} rows share a load key {tuple(key)} (valuations {valuations}), e.g. "
             f"partner {first['partner']} {first['period_start']:%Y-%m} {first['commodity']}",
+        )
+
+
+def _check_world_total(request: FetchRequest, frame: pl.DataFrame) -> None:
+    """A month's answer for all partners ends with its ``CTY_CODE "-"`` "TOTAL FOR ALL
+    COUNTRIES" row (every recorded month has it): without it the answer is truncated (rows lost
+    after the JSON was re-closed, or by a proxy). Only for an answer without a commodity
+    column whose request does not filter ``CTY_CODE`` itself (what the plan asks for).
+    Raises :class:`ParseError`."""
+    if "CTY_CODE" in request.params or frame.is_empty():
+        return
+    months = set(frame.get_column("period_start").unique().to_list())
+    with_total = set(
+        frame.filter(pl.col("partner") == "WLD").get_column("period_start").unique().to_list()
+    )
+    lacking = sorted(months - with_total)
+    if lacking:
+        raise _error(
+            request,
+            f"truncated: no CTY_CODE \"-\" (TOTAL FOR ALL COUNTRIES) row for "
+            f"{', '.join(f'{m:%Y-%m}' for m in lacking)} among {frame.height} values",
         )
 
 
