@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
+from flows.faults import kill_point
 from flows.http import SECRET_PARAMS, redact_url
 from flows.sources.base import Fetched, FetchRequest
 
@@ -120,6 +121,7 @@ class Archive:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(fetched.body)
             os.replace(tmp, target)
+        kill_point("archive:body-written")
         request = _without_secrets(fetched.request)
         full_url = request.url
         if request.params:
@@ -139,6 +141,7 @@ class Archive:
         self.root.mkdir(parents=True, exist_ok=True)
         with self.manifest_path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry.to_json(), sort_keys=True) + "\n")
+        kill_point("archive:manifest-written")
         return entry
 
     @property

@@ -19,6 +19,7 @@ import polars as pl
 
 from flows.archive import Archive, ManifestEntry, accepted_data_entries, effective_entries  # noqa: F401
 from flows.detail import attach_detail
+from flows.faults import kill_point
 from flows.fetch import parse_payload
 from flows.models import SQL_DIR, run_data_tests, run_models
 from flows.parameters import ModelParameters, write_parameters
@@ -122,6 +123,7 @@ def load_archive(
             loader = load_fx_rates if target_of(module) == "fx_rates" else load_observations
             # Per-payload counts overlap (upserts), so rows per source are counted after the loop.
             loader(con, frame, entry.sha256, first_seen[entry.sha256])
+            kill_point("load:payload")
             stats.payloads_by_source[entry.source] = (
                 stats.payloads_by_source.get(entry.source, 0) + 1
             )
@@ -136,6 +138,7 @@ def load_archive(
         write_partner_codes(con)
         write_build_info(con, stats.fingerprint, parameters)
         con.execute("CHECKPOINT")
+        kill_point("load:done")
     finally:
         con.close()
     return stats
@@ -150,6 +153,7 @@ def build_models(path: Path, *, sql_dir: Path = SQL_DIR) -> list[str]:
         # HS-level detail stays in its immutable Parquet partitions (flows.detail); the view
         # staging.comtrade_detail reads them in place, nothing is copied into the file.
         built.append(attach_detail(con, path.parent))
+        kill_point("models:done")
         con.execute("CHECKPOINT")
         return built
     finally:
@@ -162,7 +166,9 @@ def check_data(
     """Run the data tests on the warehouse at ``path`` (raises DataTestFailure)."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return run_data_tests(con, sql_dir, warn=warn)
+        counts = run_data_tests(con, sql_dir, warn=warn)
+        kill_point("tests:done")
+        return counts
     finally:
         con.close()
 

@@ -24,6 +24,7 @@ from prefect.states import Cancelled, Completed, Failed, State
 
 from flows.archive import Archive
 from flows.build import build_models, check_data, effective_entries, fingerprint, load_archive
+from flows.faults import kill_point
 from flows.fetch import SourceOutcome, fetch_source
 from flows.http import run_budget
 from flows.parameters import ModelParameters
@@ -217,6 +218,7 @@ def monthly_refresh(
                 )
                 with run_budget(settings.run_budget):  # then every source stops fetching
                     result.outcomes = [fetch_task(name, scope) for name in scope.sources]
+                kill_point("flow:fetched")
             fp = fingerprint(archive, parameters=parameters)
             published_fp = published_fingerprint(database) if database.exists() else None
             archive_has_news = (
@@ -239,6 +241,7 @@ def monthly_refresh(
                     result.data_tests = tests_task(path)
                     publish_task(path, database)
                     result.published = True
+                    kill_point("flow:published")
             if result.status != "failed" and not all(o.ok for o in result.outcomes):
                 result.status = "partial"
     except WriterBusy as exc:

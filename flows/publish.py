@@ -27,6 +27,8 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock, Timeout
 
+from flows.faults import kill_point
+
 LOCK_NAME = ".refresh.lock"
 
 
@@ -124,7 +126,9 @@ def publish(built: Path, database: Path) -> None:
     if built.parent.resolve() != database.parent.resolve():
         raise RuntimeError(f"{built} must be beside {database} for an atomic rename")
     _fsync(built)
+    kill_point("publish:before-rename")
     os.replace(built, database)
+    kill_point("publish:after-rename")
     _fsync(database.parent)
 
 
@@ -150,6 +154,7 @@ def export_marts(database: Path, exports: Path) -> list[Path]:
             tmp = exports / f".{table}.parquet.tmp-{os.getpid()}"
             try:
                 con.execute(f"COPY marts.{table} TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)")
+                kill_point("export:file")
                 os.replace(tmp, target)
             finally:
                 tmp.unlink(missing_ok=True)
