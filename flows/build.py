@@ -66,6 +66,7 @@ def fingerprint(
         *sorted(sql_dir.rglob("*.sql")),
         *sorted(code_dir.rglob("*.py")),
         *sorted(code_dir.rglob("*.csv")),
+        *sorted(code_dir.rglob("*.sql")),  # models kept beside their Python step (seasonal)
     ]
     for path in files:
         digest.update(path.name.encode())

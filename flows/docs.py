@@ -151,6 +151,13 @@ def empty_warehouse() -> duckdb.DuckDBPyConnection:
     create_raw_tables(con)
     write_parameters(con, ModelParameters())
     run_models(con)
+    import tempfile
+    from pathlib import Path
+
+    from flows.seasonal.warehouse import build_seasonal
+
+    with tempfile.TemporaryDirectory() as folder:  # the mart, empty: its columns and comments
+        build_seasonal(con, Path(folder))
     return con
 
 

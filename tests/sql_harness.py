@@ -176,6 +176,13 @@ def build(
     """
     write_parameters(con, parameters or ModelParameters())
     run_models(con)
+    import tempfile
+    from pathlib import Path
+
+    from flows.seasonal.warehouse import build_seasonal
+
+    with tempfile.TemporaryDirectory() as folder:  # as every build does (flows/build.py)
+        build_seasonal(con, Path(folder))
     sink = warnings.append if warnings is not None else (lambda _msg: None)
     return run_data_tests(con, warn=sink) if data_tests else {}
 
