@@ -104,7 +104,8 @@ def test_figures_match_the_recorded_documents(warehouse):
     ) == (37_553_745_287.0, 37_553_745_287.0)
     assert one(
         """SELECT value, valuation FROM intermediate.observations WHERE source = 'census'
-           AND partner = 'WLD' AND flow = 'M' AND period_start = DATE '2024-12-01'"""
+           AND partner = 'WLD' AND flow = 'M' AND period_start = DATE '2024-12-01'
+           AND valuation = 'CUSTOMS'"""
     ) == (284_911_220_759.0, "CUSTOMS")
     # Eurostat: million EUR scaled to whole EUR; no USD/EUR rate recorded for 2020 → NULL.
     assert one(

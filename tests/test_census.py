@@ -119,7 +119,8 @@ def test_plan_one_exports_and_one_imports_request_per_month():
         (f"{BASE}/imports/hs", "2025", "01"),
     ]
     assert requests[0].params["get"] == "CTY_CODE,CTY_NAME,ALL_VAL_MO"
-    assert requests[1].params["get"] == "CTY_CODE,CTY_NAME,GEN_VAL_MO"
+    # CIF imports beside the customs value by default: the observed freight margin (issue 14)
+    assert requests[1].params["get"] == "CTY_CODE,CTY_NAME,GEN_VAL_MO,GEN_CIF_MO"
     assert all(r.expect == "json" and r.reporter == "USA" for r in requests)
     assert not any("key" in r.params for r in requests)
     assert requests[2].period_start == requests[2].period_end == date(2024, 12, 1)
@@ -132,9 +133,9 @@ def test_plan_uses_the_configured_base_url_and_skips_runs_without_usa():
     assert census.plan(context(settings, reporters=("CHN", "EU27_2020"))) == []
 
 
-def test_plan_adds_cif_only_when_asked():
-    requests = census.plan(context(Settings(), census_cif=True))
-    assert requests[1].params["get"] == "CTY_CODE,CTY_NAME,GEN_VAL_MO,GEN_CIF_MO"
+def test_plan_leaves_cif_out_only_when_asked():
+    requests = census.plan(context(Settings(), census_cif=False))
+    assert requests[1].params["get"] == "CTY_CODE,CTY_NAME,GEN_VAL_MO"
     assert requests[0].params["get"] == "CTY_CODE,CTY_NAME,ALL_VAL_MO"
 
 
@@ -375,6 +376,7 @@ def test_planned_requests_fetched_from_a_loopback_server(httpserver):
         period_start=date(2024, 12, 1),
         period_end=date(2024, 12, 1),
         fetch=lambda _r: None,
+        options={"census_cif": False},  # the recorded payloads hold no GEN_CIF_MO
     )
     client = HttpClient(settings, "census", census.headers(settings))
     try:
