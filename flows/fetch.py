@@ -55,6 +55,14 @@ class SourceOutcome:
     #: Full hashes of payloads quarantined or rejected for the first time in this run.
     new_quarantines: list[str] = field(default_factory=list)
 
+    def absorb(self, other: SourceOutcome) -> None:
+        """Add ``other`` (the same source, another window) to this outcome."""
+        for name in ("planned", "fetched", "reused", "new_payloads", "rows_parsed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("errors", "not_released", "warnings", "quarantined", "new_quarantines"):
+            getattr(self, name).extend(getattr(other, name))
+        self.unreachable = self.unreachable or other.unreachable
+
     @property
     def ok(self) -> bool:
         return not self.errors and self.unreachable is None and not self.quarantined

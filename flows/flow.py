@@ -38,6 +38,7 @@ from flows.publish import (
     writer_lock,
 )
 from flows.report import RunResult, summary_markdown, write_last_run, write_report
+from flows.schema import add_months
 from flows.scope import DEFAULT_PARTNERS, DEFAULT_REPORTERS, Partner, Reporter, RunScope
 from flows.settings import get_settings
 from flows.sources import SOURCE_NAMES
@@ -81,8 +82,12 @@ def _logger() -> logging.Logger:
 
 
 @task(name="fetch-source", task_run_name="fetch-{name}")
-def fetch_task(name: str, scope: RunScope) -> SourceOutcome:
-    """Plan and fetch one publisher into the raw archive (never raises for publisher problems)."""
+def fetch_task(name: str, scope: RunScope, history: RunScope | None = None) -> SourceOutcome:
+    """Plan and fetch one publisher into the raw archive (never raises for publisher problems).
+
+    ``history``: an older window for the focus reporter (the backfill, see
+    :func:`history_scope`); what the archive already holds of it is reused, not fetched again.
+    """
     settings = get_settings()
     log = _logger()
 
@@ -91,11 +96,45 @@ def fetch_task(name: str, scope: RunScope) -> SourceOutcome:
         _progress(message, "detail")
 
     _progress(f"{name}: planning requests")
-    outcome = fetch_source(name, scope, settings, Archive(settings.raw_dir), progress=progress)
+    archive = Archive(settings.raw_dir)
+    outcome = fetch_source(name, scope, settings, archive, progress=progress)
+    if history is not None and outcome.unreachable is None:
+        older = fetch_source(name, history, settings, archive, progress=progress)
+        outcome.absorb(older)
     (log.warning if not outcome.ok else log.info)(outcome.line())
     _progress(outcome.line(), "done")
     _announce_quarantines(outcome)
     return outcome
+
+
+#: Months of monthly history the default refresh keeps for the focus reporter (seasonal
+#: adjustment needs long series: issue "Seasonally adjusted"); fetched once, then reused.
+HISTORY_MONTHS = 120
+
+
+def history_scope(scope: RunScope, parameters: ModelParameters, settings) -> RunScope | None:
+    """The backfill window of a default refresh: the focus reporter (``focus_reporter``, and the
+    US for the US Census's mirror of it) from :data:`HISTORY_MONTHS` before the window's end to
+    the month before the window. Archived months outside the revision window are reused, so after
+    the first run this sends no request."""
+    start = add_months(scope.period_end, -(HISTORY_MONTHS - 1))
+    if start >= scope.period_start:
+        return None
+    reporters = tuple(dict.fromkeys([str(parameters.focus_reporter), "USA"]))
+    return RunScope(
+        sources=scope.sources, reporters=reporters, partners=scope.partners,
+        period_start=start, period_end=add_months(scope.period_start, -1),
+        force=False, offline=False, options=dict(scope.options),
+    )
+
+
+def _history_for(name: str, history: RunScope | None, settings) -> RunScope | None:
+    """The backfill of one source: every source (the ECB too, for the USD conversion of those
+    months) but UN Comtrade without a key, whose keyless preview takes one period a call at 12 s
+    each: ten years would take hours and its quota."""
+    if name == "comtrade" and settings.comtrade_api_key is None:
+        return None
+    return history
 
 
 def _announce_quarantines(outcome: SourceOutcome) -> None:
@@ -216,8 +255,12 @@ def monthly_refresh(
                     ", ".join(scope.sources), ", ".join(scope.reporters),
                     f"{scope.period_start:%Y-%m}", f"{scope.period_end:%Y-%m}",
                 )
+                history = history_scope(scope, parameters, settings) if period_start is None else None
                 with run_budget(settings.run_budget):  # then every source stops fetching
-                    result.outcomes = [fetch_task(name, scope) for name in scope.sources]
+                    result.outcomes = [
+                        fetch_task(name, scope, _history_for(name, history, settings))
+                        for name in scope.sources
+                    ]
                 kill_point("flow:fetched")
             fp = fingerprint(archive, parameters=parameters)
             published_fp = published_fingerprint(database) if database.exists() else None

@@ -84,3 +84,19 @@ def test_the_warehouse_table_holds_the_same_dates():
         for period in (date(2020, 1, 1), date(2026, 11, 1)):
             assert rows[(source, period)] == rc.expected_release(source, period)
     assert rows[("gacc", date(2026, 1, 1))] == date(2026, 3, 10)
+
+
+def test_the_default_refresh_backfills_ten_years_for_the_focus_reporter_once():
+    from flows.flow import HISTORY_MONTHS, _history_for, history_scope
+    from flows.parameters import ModelParameters
+    from flows.scope import RunScope
+    from flows.settings import Settings
+
+    scope = RunScope().resolved(date(2026, 12, 1))  # default: 2024-12 .. 2026-11
+    history = history_scope(scope, ModelParameters(), Settings())
+    assert (history.period_start, history.period_end) == (date(2016, 12, 1), date(2024, 11, 1))
+    assert HISTORY_MONTHS == 120 and history.reporters == ("CHN", "USA")
+    assert _history_for("comtrade", history, Settings()) is None  # keyless: hours of calls
+    assert _history_for("census", history, Settings()) is history
+    wide = RunScope(period_start=date(2010, 1, 1)).resolved(date(2026, 12, 1))
+    assert history_scope(wide, ModelParameters(), Settings()) is None
