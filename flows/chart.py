@@ -115,3 +115,72 @@ def growth_chart(database: Path, reporters: list[str], path: Path) -> Path | Non
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def seasonal_chart(database: Path, reporter: str, path: Path) -> Path | None:
+    """Draw adjusted vs unadjusted exports and imports of ``reporter`` with the world (the
+    publisher with the most adjusted months, US dollars preferred on a tie) from
+    ``marts.seasonally_adjusted`` into the PNG ``path``.
+
+    Values in billions of the series' currency; combined January–February releases are plotted
+    as the mean of the two months (the published two-month total / 2). Returns ``path``, or None
+    (and writes nothing) when the reporter has no adjusted series. Raises ``duckdb.Error`` when
+    the warehouse cannot be read.
+    """
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        exists = con.execute(
+            """SELECT count(*) FROM duckdb_tables()
+               WHERE schema_name = 'marts' AND table_name = 'seasonally_adjusted'"""
+        ).fetchone()[0]
+        if not exists:
+            return None
+        rows = con.execute(
+            """SELECT source, currency, flow, period,
+                      coalesce(value, value_combined / 2) AS value, value_sa
+               FROM marts.seasonally_adjusted
+               WHERE reporter = ? AND partner = 'WLD' AND flow IN ('X', 'M')
+               ORDER BY source, currency, flow, period""",
+            [reporter],
+        ).fetchall()
+    finally:
+        con.close()
+    grouped: dict[tuple[str, str], dict[str, list]] = {}
+    for source, currency, flow, period, value, value_sa in rows:
+        grouped.setdefault((source, currency), {}).setdefault(flow, []).append(
+            (period, value, value_sa)
+        )
+    adjusted = {
+        key: flows for key, flows in grouped.items()
+        if any(p[2] is not None for points in flows.values() for p in points)
+    }
+    if not adjusted:
+        return None
+    (source, currency), flows = max(
+        adjusted.items(),
+        key=lambda item: (sum(p[2] is not None for pts in item[1].values() for p in pts),
+                          item[0][1] == "USD"),
+    )
+    fig = Figure(figsize=(9.0, 3.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    for flow, label in (("X", "exports"), ("M", "imports")):
+        points = flows.get(flow, [])
+        when = [p[0] for p in points]
+        ax.plot(when, [math.nan if p[1] is None else p[1] / 1e9 for p in points], linewidth=0.8,
+                alpha=0.5, label=f"{label}, published")
+        ax.plot(when, [math.nan if p[2] is None else p[2] / 1e9 for p in points], linewidth=1.6,
+                label=f"{label}, seasonally adjusted")
+    ax.set_title(f"{reporter} with the world ({source}, {currency}): published vs seasonally "
+                 "adjusted (X-13, Lunar New Year handled)", fontsize=10)
+    ax.set_ylabel(f"billion {currency} a month")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        fig.savefig(tmp, format="png", dpi=110)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

@@ -394,7 +394,7 @@ def write_report(
     The chart shows ``reporter`` and ``peers``. A chart that cannot be drawn is reported in the
     page (``chart_error``), never raised. Only the newest :data:`KEEP_REPORTS` reports are kept.
     """
-    from flows.chart import growth_chart
+    from flows.chart import growth_chart, seasonal_chart
 
     now = now or datetime.now(UTC)
     stamp = f"{now:%Y%m%dT%H%M%SZ}"
@@ -405,16 +405,32 @@ def write_report(
         chart = growth_chart(database, reporters, reports / f"growth-{stamp}.png")
     except Exception as exc:  # noqa: BLE001 - a chart must never fail the run
         chart_error = f"the chart could not be drawn ({type(exc).__name__}: {exc})"
+    seasonal = None
+    try:
+        seasonal = seasonal_chart(database, reporter, reports / f"seasonal-{stamp}.png")
+    except Exception:  # noqa: BLE001 - a chart must never fail the run
+        seasonal = None
     page = reports / f"report-{stamp}.html"
     text = report_html(result, database, reporter, chart=chart, chart_error=chart_error, generated=now)
+    if seasonal is not None:
+        figure = (
+            f'<h2>Seasonally adjusted, {html.escape(reporter)}</h2>\n<p><img src="{seasonal.name}" '
+            'alt="published vs seasonally adjusted exports and imports"></p>\n'
+        )
+        text = text.replace("</body>", figure + "</body>") if "</body>" in text else text + figure
     _write_text(page, text)
     _write_text(reports / "latest.html", text)
-    for pattern in ("report-*.html", "growth-*.png"):
+    for pattern in ("report-*.html", "growth-*.png", "seasonal-*.png"):
         for old in sorted(reports.glob(pattern))[:-KEEP_REPORTS]:
             old.unlink(missing_ok=True)
     markdown = summary_markdown(
         result, database, reporter, chart=chart, html_report=page, chart_error=chart_error
     )
+    if seasonal is not None:
+        markdown += (
+            f"\nPublished vs seasonally adjusted ({reporter} with the world): "
+            f"`{seasonal.resolve()}`\n"
+        )
     return ReportFiles(page, chart, chart_error, markdown)
 
 

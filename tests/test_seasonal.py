@@ -315,3 +315,28 @@ def test_china_exports_fixed_spec_leave_no_new_year_effect(real_data):
     sa = {r.period: r.value_sa for r in out.rows}
     assert out.rows[-1].value == pytest.approx(207742.0)  # 2013-12: 2,077.42 × USD 100 million
     assert residual_t(sa) < 2
+
+
+def test_the_run_report_charts_published_vs_adjusted_for_the_focus_reporter(tmp_path):
+    """A made-up adjusted series in marts.seasonally_adjusted → the report draws its chart."""
+    import duckdb
+
+    from flows.report import write_report
+
+    database = tmp_path / "trade.duckdb"
+    con = duckdb.connect(str(database))
+    con.execute("CREATE SCHEMA marts")
+    con.execute(
+        """CREATE TABLE marts.seasonally_adjusted AS
+           SELECT 'gacc' AS source, 'CHN' AS reporter, 'WLD' AS partner, flow, 'USD' AS currency,
+                  (DATE '2020-01-01' + INTERVAL (i) MONTH)::DATE AS period,
+                  100e9 + i * 1e9 AS value, NULL::DOUBLE AS value_combined,
+                  101e9 + i * 1e9 AS value_sa
+           FROM range(36) t(i), (VALUES ('X'), ('M')) f(flow)"""  # made-up figures
+    )
+    con.close()
+    files = write_report(None, database, "CHN", [], tmp_path / "reports")
+    charts = list((tmp_path / "reports").glob("seasonal-*.png"))
+    assert len(charts) == 1 and charts[0].stat().st_size > 1000
+    assert charts[0].name in files.html.read_text(encoding="utf-8")
+    assert "Published vs seasonally adjusted (CHN with the world)" in files.markdown
