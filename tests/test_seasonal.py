@@ -340,3 +340,45 @@ def test_the_run_report_charts_published_vs_adjusted_for_the_focus_reporter(tmp_
     assert len(charts) == 1 and charts[0].stat().st_size > 1000
     assert charts[0].name in files.html.read_text(encoding="utf-8")
     assert "Published vs seasonally adjusted (CHN with the world)" in files.markdown
+
+
+def test_recorded_census_2021_2024_us_trade_with_china_is_adjusted(httpserver, real_data, tmp_path):
+    """Done-when of the issue: a build over the recorded US Census 2021–2024 monthly data adjusts
+    US exports to and imports from China; the imports' New Year window is shifted by a shipping
+    lag (chosen by AICc from 0–42 days). Asserts which series are adjusted and how, not values."""
+    import re as _re
+    from datetime import date as _date
+
+    import duckdb
+
+    from flows.archive import Archive
+    from flows.build import build_warehouse
+    from flows.fetch import fetch_source
+    from flows.scope import RunScope
+    from flows.settings import Settings
+    from tests.double import StrictPublishers
+
+    httpserver.expect_request(_re.compile(".*")).respond_with_handler(StrictPublishers(real_data))
+    settings = Settings(warehouse=tmp_path, census_base_url=httpserver.url_for("/census"),
+                        requests_per_minute=60_000.0)
+    archive = Archive(settings.raw_dir)
+    scope = RunScope(sources=("census",), reporters=("USA",), period_start=_date(2021, 1, 1),
+                     period_end=_date(2024, 12, 1), options={"census_cif": False})
+    outcome = fetch_source("census", scope.resolved(_date(2026, 12, 1)), settings, archive)
+    assert outcome.ok, outcome.line()
+    build_warehouse(archive, tmp_path / "trade.duckdb")
+    con = duckdb.connect(str(tmp_path / "trade.duckdb"), read_only=True)
+    try:
+        rows = {
+            flow: (adjusted, holiday, lag)
+            for flow, adjusted, holiday, lag in con.execute(
+                """SELECT flow, count(value_sa), any_value(holiday), any_value(lag_days)
+                   FROM marts.seasonally_adjusted
+                   WHERE source = 'census' AND reporter = 'USA' AND partner = 'CHN'
+                   GROUP BY flow"""
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    assert rows["X"][0] == 48 and rows["M"][0] == 48  # every month of 2021–2024 adjusted
+    assert rows["M"][1] == "cny" and rows["M"][2] > 0  # New Year window shifted by a lag

@@ -67,8 +67,19 @@ COLUMNS = {
 }
 
 
+#: Economies whose output stops for the Lunar New Year (Chinese New Year; Tết in Vietnam).
+LUNAR_NEW_YEAR = frozenset({"CHN", "HKG", "TWN", "SGP", "KOR", "MYS", "VNM"})
+
+
 def holiday_plan(reporter: str, partner: str, flow: str) -> tuple[str, tuple[int, ...], str]:
-    """(holiday, lag grid, working-day preference) for a series."""
+    """(holiday, lag grid, working-day preference) for a series.
+
+    A New Year term is a candidate only where the holiday can move the trade: a reporter or
+    partner that observes it (:data:`LUNAR_NEW_YEAR`), or a reporter's trade with the world
+    (which carries its trade with them). US trade with Canada or Mexico gets no candidate, so
+    a chance AICc gain on a short series cannot put one there."""
+    if not ({reporter, partner} & LUNAR_NEW_YEAR) and partner != "WLD":
+        return "none", (0,), "cn" if reporter == "CHN" else "td"
     holiday = "tet" if "VNM" in (reporter, partner) else "cny"
     own = reporter in ("CHN", "VNM")
     lags = adj.LAG_GRID if flow == "M" and not own else (0,)
