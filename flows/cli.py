@@ -246,6 +246,11 @@ def refresh(
     imf_frequency: Annotated[str, typer.Option(
         "--imf-frequency", metavar="M|A",
         help="IMF IMTS frequency: M (monthly) or A (annual).")] = "M",
+    scope: Annotated[str, typer.Option(
+        "--scope", metavar="default|reliability",
+        help="reliability: instead of the reporters above, UN Comtrade annual totals among 32 "
+        "large traders for the --from/--to years, the scope marts.reconciled_flows needs for "
+        "meaningful reporter weights (a key is advised).")] = "default",
     param: Annotated[list[str] | None, typer.Option(
         "--param", metavar="NAME=VALUE",
         help="Model parameter name=value (repeatable), e.g. cif_fob_factor=1.05.")] = None,
@@ -275,6 +280,16 @@ def refresh(
     period_start, period_end = _month(from_month, "--from"), _month(to_month, "--to")
     if period_start and period_end and period_start > period_end:
         raise typer.BadParameter(f"{from_month} is after --to {to_month}", param_hint="--from")
+    if scope not in ("default", "reliability"):
+        raise typer.BadParameter("must be default or reliability", param_hint="--scope")
+    if scope == "reliability":
+        from flows.reconcile import reliability_scope
+
+        wide = reliability_scope((period_start or date(date.today().year - 5, 1, 1)).year,
+                                 (period_end or date(date.today().year - 2, 12, 1)).year)
+        source, reporter, partner = ["comtrade"], list(wide.reporters), list(wide.partners)
+        period_start, period_end, comtrade_frequency = wide.period_start, wide.period_end, "A"
+        sources = [Source("comtrade")]
     _run(
         sources=sources,
         reporters=_codes(reporter, DEFAULT_REPORTERS, "Reporter", "--reporter"),

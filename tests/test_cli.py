@@ -9,6 +9,8 @@ Usage errors are caught before Prefect starts, so these tests stay fast.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from typer.testing import CliRunner
 
@@ -183,3 +185,16 @@ def test_serve_explains_how_to_point_at_a_server(monkeypatch):
     assert result.exit_code == 2
     assert "PREFECT_API_URL is not set" in result.stderr
     assert "uv run prefect server start" in result.stderr
+
+
+def test_the_reliability_scope_is_one_option_away(monkeypatch):
+    import flows.cli
+    from flows.reconcile import RELIABILITY_REPORTERS
+
+    seen = {}
+    monkeypatch.setattr(flows.cli, "_run", lambda **kwargs: seen.update(kwargs))
+    result = invoke("refresh", "--scope", "reliability", "--from", "2019-01", "--to", "2023-12")
+    assert result.exit_code == 0, result.output
+    assert [str(s) for s in seen["sources"]] == ["comtrade"] and seen["comtrade_frequency"] == "A"
+    assert seen["reporters"] == list(RELIABILITY_REPORTERS)
+    assert (seen["period_start"], seen["period_end"]) == (date(2019, 1, 1), date(2023, 12, 1))
