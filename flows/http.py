@@ -166,7 +166,9 @@ class _Attempts:
 
     def _expire(self, conn: HTTPConnection, reason: str) -> None:
         self.tripped = reason
-        sock = getattr(conn, "sock", None)
+        # http.client drops ``conn.sock`` once a "Connection: close" answer's headers are read
+        # (the response keeps reading from it): the socket saved at connect time still works.
+        sock = getattr(conn, "sock", None) or getattr(conn, "_deadline_sock", None)
         if sock is not None:
             try:  # the plain socket's shutdown, also under TLS: a blocked recv returns at once
                 socket.socket.shutdown(sock, socket.SHUT_RDWR)
@@ -191,6 +193,10 @@ def _current() -> _Attempts | None:
 class _DeadlineHTTPConnection(HTTPConnection):
     """urllib3 connection that arms the current request's watchdog for each attempt."""
 
+    def connect(self):  # noqa: D102 - keep the socket for the watchdog (see _Attempts._expire)
+        super().connect()
+        self._deadline_sock = self.sock
+
     def request(self, *args, **kwargs):  # noqa: D102
         attempts = _current()
         if attempts is not None:
@@ -199,6 +205,10 @@ class _DeadlineHTTPConnection(HTTPConnection):
 
 
 class _DeadlineHTTPSConnection(HTTPSConnection):
+    def connect(self):  # noqa: D102
+        super().connect()
+        self._deadline_sock = self.sock
+
     def request(self, *args, **kwargs):  # noqa: D102
         attempts = _current()
         if attempts is not None:
