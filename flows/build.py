@@ -10,6 +10,7 @@ fetched, so re-fetching identical bytes changes nothing).
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,43 @@ Progress = Callable[[str], None]
 #: DuckDB storage version written, so readers with older DuckDB releases (1.1.0 and newer; 1.0.x
 #: cannot read the primary-key constraints) can open the file.
 STORAGE_COMPATIBILITY = "v1.0.0"
+
+
+#: DuckDB's memory limit on the connection that runs the models, unless
+#: ``TRADE_IMBALANCE_BUILD_MEMORY_LIMIT`` says otherwise (a DuckDB size such as ``4GB``). Beyond it
+#: DuckDB spills to the folder ``<build file>.tmp`` instead of growing: the models over 20 million
+#: rows in ``raw.observations`` then stay under about 2 GiB of resident memory (bench/RESULTS.md).
+BUILD_MEMORY_LIMIT = "1GB"
+
+
+def build_memory_limit() -> str:
+    """The memory limit for build connections (:data:`BUILD_MEMORY_LIMIT` or the environment's)."""
+    return os.environ.get("TRADE_IMBALANCE_BUILD_MEMORY_LIMIT") or BUILD_MEMORY_LIMIT
+
+
+def spill_beside(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Let DuckDB spill to the folder ``<path>.tmp`` (removed with the build's leftovers by
+    :func:`flows.publish.building`)."""
+    quoted = str(path.with_name(path.name + ".tmp")).replace("'", "''")
+    con.execute(f"SET temp_directory = '{quoted}'")
+
+
+def configure_build(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyConnection:
+    """Bound the models connection's memory: ``memory_limit`` (:func:`build_memory_limit`),
+    spilling to ``<path>.tmp`` (:func:`spill_beside`), and no insertion order kept where a
+    statement does not ask for one (large ``CREATE TABLE AS`` then stream instead of buffering).
+
+    Not for the load: inserting into ``raw.observations`` maintains its primary-key index, which
+    DuckDB keeps in memory (it cannot spill), so a tight limit would fail a large load rather
+    than slow it; the load connection only gets the spill folder. Returns ``con``.
+    """
+    limit = build_memory_limit()
+    if not limit.replace(".", "").replace(" ", "").isalnum():
+        raise BuildError(f"not a DuckDB memory size: {limit!r}")
+    con.execute(f"SET memory_limit = '{limit}'")
+    spill_beside(con, path)
+    con.execute("SET preserve_insertion_order = false")
+    return con
 
 
 class BuildError(RuntimeError):
@@ -104,6 +142,7 @@ def load_archive(
     data = effective_entries(archive)
     con = connect_new(path)
     try:
+        spill_beside(con, path)
         create_raw_tables(con)
         load_manifest(con, entries, archive.accepted())
         frames: dict[tuple[str, str], pl.DataFrame] = {}
@@ -147,7 +186,7 @@ def load_archive(
 
 def build_models(path: Path, *, sql_dir: Path = SQL_DIR) -> list[str]:
     """Run the SQL models in the warehouse at ``path``; return the tables built."""
-    con = duckdb.connect(str(path))
+    con = configure_build(duckdb.connect(str(path)), path)
     try:
         built = run_models(con, sql_dir)
         built += build_seasonal(con, path.parent)  # X-13 step after the models (issue 13)

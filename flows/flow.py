@@ -37,7 +37,13 @@ from flows.publish import (
     remove_stale_builds,
     writer_lock,
 )
-from flows.report import RunResult, summary_markdown, write_last_run, write_report
+from flows.report import (
+    RunResult,
+    read_last_run,
+    summary_markdown,
+    write_last_run,
+    write_report,
+)
 from flows.schema import add_months
 from flows.scope import DEFAULT_PARTNERS, DEFAULT_REPORTERS, Partner, Reporter, RunScope
 from flows.settings import get_settings
@@ -366,21 +372,24 @@ def run_refresh(**kwargs) -> tuple[State, dict]:
 def _report(result: RunResult, database: Path, parameters: ModelParameters) -> str | None:
     """Write the HTML report and chart, the last-run record and the keyed artifact.
 
+    A run that changed nothing (``unchanged``) reuses the last report (:func:`_unchanged_report`).
     Never raises: a report must not fail the data run. Returns the HTML report's path.
     """
     log = _logger()
     reports = database.parent / "reports"
-    _progress("report: writing the run report")
-    page, markdown = None, None
-    try:
-        files = write_report(
-            result, database, parameters.focus_reporter, list(parameters.peer_set), reports
-        )
-        page, markdown = files.html, files.markdown
-        if files.chart_error:
-            log.warning("run report: %s", files.chart_error)
-    except Exception as exc:  # noqa: BLE001 - a report must never fail the data run
-        log.warning("could not write the run report: %s: %s", type(exc).__name__, exc)
+    # Nothing changed: the last report still describes the published warehouse; not redrawn.
+    page, markdown = _unchanged_report(result, reports)
+    if page is None:
+        _progress("report: writing the run report")
+        try:
+            files = write_report(
+                result, database, parameters.focus_reporter, list(parameters.peer_set), reports
+            )
+            page, markdown = files.html, files.markdown
+            if files.chart_error:
+                log.warning("run report: %s", files.chart_error)
+        except Exception as exc:  # noqa: BLE001 - a report must never fail the data run
+            log.warning("could not write the run report: %s: %s", type(exc).__name__, exc)
     try:
         write_last_run(result, reports, page)
     except Exception as exc:  # noqa: BLE001
@@ -396,6 +405,29 @@ def _report(result: RunResult, database: Path, parameters: ModelParameters) -> s
     except Exception as exc:  # noqa: BLE001 - a report must never fail the data run
         log.warning("could not create the run artifact: %s", exc)
     return str(page) if page else None
+
+
+def _unchanged_report(result: RunResult, reports: Path) -> tuple[Path | None, str | None]:
+    """The last report and a short markdown artifact when the run changed nothing, else (None, None).
+
+    ``unchanged`` means the published warehouse is the one the last report was drawn from, so
+    drawing the chart and the page again would reproduce them: the run reuses the report the last
+    run record names (when it still exists) and its artifact says so, without opening the
+    warehouse.
+    """
+    if result.status != "unchanged" or result.error:
+        return None, None
+    last = read_last_run(reports)
+    previous = Path(last["report"]) if last and last.get("report") else None
+    if previous is None or not previous.is_file():
+        return None, None
+    lines = "\n".join(f"- {line}" for line in result.lines())
+    markdown = (
+        f"# Trade-imbalance refresh: {result.status}\n\n{lines}\n\n"
+        "Nothing new since the last build: the published warehouse, its report and chart are "
+        f"unchanged.\n\nFull report (on the machine that ran the flow): `{previous.resolve()}`\n"
+    )
+    return previous, markdown
 
 
 def deployments():

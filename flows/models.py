@@ -12,6 +12,8 @@ Conventions (DESIGN.md §2):
       -- table: Exports, imports and trade balance per source, reporter, currency and period.
       -- column exports: Exports in whole units of `currency`.
 
+* a model is materialised as a table unless its leading comments say ``-- materialized: view``
+  (a one-to-one filter of a raw table, where a table would only cost a copy of its rows);
 * ``sql/tests/*.sql`` each return the offending rows of a rule; any row fails the run, except
   in a test marked ``-- severity: warn`` (reported, not failing).
 """
@@ -33,6 +35,7 @@ MODEL_SCHEMAS = ("staging", "intermediate", "marts")
 
 _TABLE_DOC = re.compile(r"^--\s*table:\s*(.+)$")
 _SEVERITY_WARN = re.compile(r"^--\s*severity:\s*warn\s*$", re.MULTILINE | re.IGNORECASE)
+_MATERIALIZED = re.compile(r"^--\s*materialized:\s*(table|view)\b", re.MULTILINE | re.IGNORECASE)
 _COLUMN_DOC = re.compile(r"^--\s*column\s+([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.+)$")
 
 
@@ -62,6 +65,8 @@ class Model:
     depends_on: set[str] = field(default_factory=set)
     table_doc: str | None = None
     column_docs: dict[str, str] = field(default_factory=dict)
+    #: ``table`` or ``view`` (from a ``-- materialized: view`` line in the leading comments).
+    materialized: str = "table"
 
     @property
     def qualified(self) -> str:
@@ -82,6 +87,16 @@ def _docs(sql: str) -> tuple[str | None, dict[str, str]]:
         elif m := _COLUMN_DOC.match(line):
             columns[m.group(1)] = m.group(2).strip()
     return table_doc, columns
+
+
+def _materialization(sql: str) -> str:
+    header = []
+    for line in sql.splitlines():
+        if line.strip() and not line.strip().startswith("--"):
+            break
+        header.append(line.strip())
+    match = _MATERIALIZED.search("\n".join(header))
+    return match.group(1).lower() if match else "table"
 
 
 def _references(sql: str, path: Path) -> set[str]:
@@ -111,7 +126,8 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
         for path in sorted((sql_dir / schema).glob("*.sql")):
             sql = path.read_text(encoding="utf-8").strip().rstrip(";")
             table_doc, column_docs = _docs(sql)
-            model = Model(schema, path.stem, path, sql, _references(sql, path), table_doc, column_docs)
+            model = Model(schema, path.stem, path, sql, _references(sql, path), table_doc, column_docs,
+                          _materialization(sql))
             models[model.qualified] = model
     graph = {
         name: {dep for dep in model.depends_on if dep in models} for name, model in models.items()
@@ -124,13 +140,16 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
 
 
 def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> list[str]:
-    """Build every model as a table, in dependency order; return the qualified names built."""
+    """Build every model in dependency order, as a table or (``-- materialized: view``) a view;
+    return the qualified names built."""
     built = []
     for schema in MODEL_SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for model in discover(sql_dir):
         try:
-            con.execute(f"CREATE OR REPLACE TABLE {model.qualified} AS {model.sql}")
+            con.execute(
+                f"CREATE OR REPLACE {model.materialized.upper()} {model.qualified} AS {model.sql}"
+            )
         except duckdb.Error as exc:
             raise ModelError(f"{model.path.relative_to(sql_dir.parent)}: {exc}") from exc
         _apply_comments(con, model)
@@ -144,7 +163,8 @@ def _quote(text: str) -> str:
 
 def _apply_comments(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     if model.table_doc:
-        con.execute(f"COMMENT ON TABLE {model.qualified} IS {_quote(model.table_doc)}")
+        kind = model.materialized.upper()
+        con.execute(f"COMMENT ON {kind} {model.qualified} IS {_quote(model.table_doc)}")
     existing = {
         row[0]
         for row in con.execute(

@@ -20,6 +20,7 @@ as it was; the next refresh deletes what a killed one left behind (:func:`remove
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,18 +73,26 @@ def _leftovers(path: Path) -> list[Path]:
     return [path, path.with_name(path.name + ".wal"), path.with_name(path.name + ".tmp")]
 
 
+def _remove(path: Path) -> None:
+    """Delete a file, or a folder with its content (DuckDB's spill folder ``<build>.tmp``)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
 def remove_stale_builds(database: Path) -> list[Path]:
     """Delete build files and export temporaries that a killed refresh left behind.
 
     Call it only while holding :func:`writer_lock`: then no other refresh is building, so every
-    ``.<stem>.building-*`` file (and its ``.wal``) beside ``database`` and every
+    ``.<stem>.building-*`` file (and its ``.wal`` and spill folder ``.tmp``) beside ``database`` and every
     ``exports/.*.parquet.tmp-*`` file is stale. Returns the paths removed.
     """
     removed = []
     candidates = list(database.parent.glob(f".{database.stem}.building-*"))
     candidates += list((database.parent / "exports").glob(".*.parquet.tmp-*"))
     for path in sorted(candidates):
-        path.unlink(missing_ok=True)
+        _remove(path)
         removed.append(path)
     return removed
 
@@ -97,12 +106,12 @@ def building(database: Path) -> Iterator[Path]:
     """
     path = staging_path(database)
     for leftover in _leftovers(path):
-        leftover.unlink(missing_ok=True)
+        _remove(leftover)
     try:
         yield path
     finally:
         for leftover in _leftovers(path):
-            leftover.unlink(missing_ok=True)
+            _remove(leftover)
 
 
 def _fsync(path: Path) -> None:

@@ -18,13 +18,16 @@ import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from flows import release_calendar
-from flows.fetch import SourceOutcome
 from flows.schema import OBSERVATION_KEY, add_months
 from flows.sources import SOURCE_NAMES
+
+if TYPE_CHECKING:  # not imported at run time: `status` reads reports without the fetch stack
+    from flows.fetch import SourceOutcome
 
 #: Name of the JSON record of the latest run, under ``<warehouse>/reports/``.
 LAST_RUN = "last_run.json"

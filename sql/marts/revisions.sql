@@ -21,12 +21,24 @@
 -- column vintages: Number of vintages (payloads) loaded for the observation.
 -- column distinct_values: Number of distinct values across those vintages (≥ 2 here).
 -- column value_changes: Number of times the value differs from the previous vintage's.
-WITH history AS (
+-- Only keys whose value differs between vintages (min ≠ max, the same keys as
+-- count(DISTINCT value) > 1) are ordered and aggregated: one cheap grouped pass with two
+-- aggregates over the whole history, then the window and the arg_min/arg_max over those few keys.
+WITH revised_keys AS (
+    SELECT source, reporter, partner, flow, period_start, period_end, commodity, currency, valuation
+    FROM raw.observation_history
+    GROUP BY source, reporter, partner, flow, period_start, period_end, commodity, currency, valuation
+    HAVING min(value) <> max(value)
+),
+history AS (
     SELECT
         source, reporter, partner, flow, period_start, period_end, commodity, currency, valuation,
         period_type, months, value, vintage, fetched_at, payload_sha256,
         CASE WHEN lag(value) OVER w <> value THEN 1 ELSE 0 END AS changed
     FROM raw.observation_history
+    SEMI JOIN revised_keys USING (
+        source, reporter, partner, flow, period_start, period_end, commodity, currency, valuation
+    )
     WINDOW w AS (
         PARTITION BY source, reporter, partner, flow, period_start, period_end, commodity, currency,
             valuation

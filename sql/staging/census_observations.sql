@@ -1,4 +1,5 @@
 -- table: US Census international trade API (timeseries/intltrade exports/hs and imports/hs): US exports (FAS, ALL_VAL_MO) and general imports (customs value, GEN_VAL_MO) by partner, monthly, latest vintage, whole USD.
+-- materialized: view (a filter of raw.observations: a table would only copy its rows)
 -- Settled by the parser (flows/sources/census.py, rules and sources in its docstring):
 -- CTY_CODE '-' -> WLD; Schedule C codes -> ISO3 (flows/data/census_schedule_c.csv); Census
 -- groupings -> USMCA, ASEAN, APEC, PACIFIC_RIM, AFRICA or CENSUS_<code> (partner_kind
