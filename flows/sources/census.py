@@ -546,8 +546,9 @@ def _check_unique(request: FetchRequest, frame: pl.DataFrame) -> None:
 def _check_world_total(request: FetchRequest, frame: pl.DataFrame) -> None:
     """A month's answer for all partners ends with its ``CTY_CODE "-"`` "TOTAL FOR ALL
     COUNTRIES" row (every recorded month has it): without it the answer is truncated (rows lost
-    after the JSON was re-closed, or by a proxy). Only for an answer without a commodity
-    column whose request does not filter ``CTY_CODE`` itself (what the plan asks for).
+    after the JSON was re-closed, or by a proxy). Rows lost *after* the total row are not seen
+    here (docs/RELIABILITY.md: the country rows' sum would catch them). Only for an answer
+    without a commodity column whose request does not filter ``CTY_CODE`` (as planned).
     Raises :class:`ParseError`."""
     if "CTY_CODE" in request.params or frame.is_empty():
         return
