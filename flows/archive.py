@@ -122,7 +122,64 @@ class Archive:
                 handle.write(fetched.body)
             os.replace(tmp, target)
         kill_point("archive:body-written")
-        request = _without_secrets(fetched.request)
+        return self._record(
+            fetched.request, sha, len(fetched.body), fetched.status, fetched.content_type,
+            fetched_at, parse_error, quarantine,
+        )  # fmt: skip
+
+    def store_file(
+        self,
+        request: FetchRequest,
+        path: Path,
+        *,
+        sha256: str | None = None,
+        status: int = 200,
+        content_type: str = "",
+        fetched_at: datetime | None = None,
+        parse_error: str | None = None,
+    ) -> ManifestEntry:
+        """:meth:`store` for a body already on disk at ``path`` (a streamed bulk download,
+        :meth:`flows.http.HttpClient.get_to_file`), never read into memory.
+
+        ``sha256`` is the body's hash when the caller computed it while streaming (else the file
+        is hashed in blocks). The file is moved into place (renamed: keep it on the archive's
+        file system, e.g. under :meth:`incoming`) or, when the archive already holds that
+        content, deleted; ``path`` may also be the archived object itself (a new manifest line
+        for it, e.g. with a ``parse_error``). Returns the manifest entry.
+        """
+        path = Path(path)
+        sha = sha256 or _file_sha256(path)
+        target = self.path_of(sha)
+        size = path.stat().st_size
+        if path.resolve() != target.resolve():
+            if target.exists():
+                path.unlink()
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+        kill_point("archive:body-written")
+        return self._record(request, sha, size, status, content_type, fetched_at, parse_error, None)
+
+    def incoming(self) -> Path:
+        """A folder on the archive's file system for downloads in progress (see
+        :meth:`store_file`); created if missing."""
+        folder = self.root / ".incoming"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def _record(
+        self,
+        request: FetchRequest,
+        sha: str,
+        size: int,
+        status: int,
+        content_type: str,
+        fetched_at: datetime | None,
+        parse_error: str | None,
+        quarantine: str | None,
+    ) -> ManifestEntry:
+        """Append the manifest line of an object already written; return the entry."""
+        request = _without_secrets(request)
         full_url = request.url
         if request.params:
             full_url += "?" + urlencode(sorted(request.params.items()), safe=",:+*")
@@ -132,9 +189,9 @@ class Archive:
             url=redact_url(full_url),
             request=request,
             fetched_at=fetched_at or datetime.now(UTC),
-            status=fetched.status,
-            bytes=len(fetched.body),
-            content_type=fetched.content_type,
+            status=status,
+            bytes=size,
+            content_type=content_type,
             parse_error=parse_error,
             quarantine=quarantine,
         )
@@ -226,6 +283,14 @@ class Archive:
             content_type=entry.content_type,
             sha256=entry.sha256,
         )
+
+
+def _file_sha256(path: Path, block: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(block):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def accepted_data_entries(archive: Archive) -> list[ManifestEntry]:

@@ -186,8 +186,9 @@ def load_archive(
 
 def build_models(path: Path, *, sql_dir: Path = SQL_DIR) -> list[str]:
     """Run the SQL models in the warehouse at ``path``; return the tables built."""
-    con = configure_build(duckdb.connect(str(path)), path)
+    con = duckdb.connect(str(path))
     try:
+        configure_build(con, path)
         built = run_models(con, sql_dir)
         built += build_seasonal(con, path.parent)  # X-13 step after the models (issue 13)
         # HS-level detail stays in its immutable Parquet partitions (flows.detail); the view

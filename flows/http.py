@@ -34,14 +34,19 @@ request (with secrets redacted) and the problem.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
 import re
 import socket
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -79,6 +84,10 @@ BULK_GRACE_SECONDS = 30.0
 CHUNK_BYTES = 64 << 10
 
 #: Query-string parameter names whose values are secrets (redacted in URLs we store or print).
+#: Bytes of a body streamed to a file (:meth:`HttpClient.get_to_file`) kept in memory for the
+#: answer checks (``interpret``, error pages) and the caller's first look (a gzip magic number).
+HEAD_BYTES = 64 << 10
+
 SECRET_PARAMS = re.compile(r"(key|token|secret|password|subscription)", re.IGNORECASE)
 
 
@@ -343,6 +352,24 @@ def make_session(
     return session
 
 
+@dataclass(frozen=True)
+class FetchedFile:
+    """A response body streamed to disk by :meth:`HttpClient.get_to_file`.
+
+    ``path``: the temporary file holding the body as received; ``sha256``: its hex SHA-256
+    (computed while streaming); ``size``: its length in bytes; ``head``: its first
+    :data:`HEAD_BYTES` bytes; ``status`` and ``content_type`` as answered.
+    """
+
+    request: FetchRequest
+    path: Path
+    sha256: str
+    size: int
+    status: int
+    content_type: str
+    head: bytes
+
+
 class HttpClient:
     """Fetches :class:`FetchRequest` objects for one source.
 
@@ -417,12 +444,72 @@ class HttpClient:
         try:
             response, body = self._send(request, what, attempts)
         finally:
-            attempts.disarm()
-            _local.attempts = previous
-            if attempts.first_attempt is not None:
-                until = attempts.counted_until or time.monotonic()
-                self.spent += until - attempts.first_attempt
+            self._settle(attempts, previous)
+        content_type = self._check(request, what, response, body)
+        return Fetched(request=request, body=body, status=response.status_code, content_type=content_type)
 
+    def get_to_file(self, request: FetchRequest, directory: Path) -> FetchedFile:
+        """GET ``request`` streaming the body to a new temporary file in ``directory`` while
+        hashing it (SHA-256), so memory stays bounded whatever the size (bulk downloads).
+
+        Same deadlines, retries, budgets and errors as :meth:`get`; the answer checks
+        (``interpret``, HTTP statuses, error pages) see the first :data:`HEAD_BYTES` of the body.
+        On success the caller owns ``FetchedFile.path`` (move it into the archive with
+        :meth:`flows.archive.Archive.store_file`, or delete it); on any error the file is removed.
+        """
+        try:
+            return self._get_to_file(request, Path(directory))
+        except SourceError as exc:  # publisher bodies echo URLs, keys included
+            raise redact_error(exc) from exc.__cause__
+
+    def _get_to_file(self, request: FetchRequest, directory: Path) -> FetchedFile:
+        what = redact_url(request.describe())
+        if self.budget_left() <= 0:
+            raise PublisherUnreachable(self.source, what, self._budget_problem())
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=directory, prefix=".download-")
+        path = Path(name)
+        digest, head, size = hashlib.sha256(), bytearray(), 0
+        handle = os.fdopen(fd, "wb")
+
+        def write(chunk: bytes) -> None:
+            nonlocal size
+            handle.write(chunk)
+            digest.update(chunk)
+            size += len(chunk)
+            if len(head) < HEAD_BYTES:
+                head.extend(chunk[: HEAD_BYTES - len(head)])
+
+        attempts = _Attempts(self.settings.request_deadline, self.settings.source_budget - self.spent)
+        previous, _local.attempts = _current(), attempts
+        kept = False
+        try:
+            try:
+                response, _ = self._send(request, what, attempts, write=write)
+            finally:
+                self._settle(attempts, previous)
+                handle.close()
+            content_type = self._check(request, what, response, bytes(head))
+            kept = True
+        finally:
+            if not kept:
+                path.unlink(missing_ok=True)
+        return FetchedFile(
+            request=request, path=path, sha256=digest.hexdigest(), size=size,
+            status=response.status_code, content_type=content_type, head=bytes(head),
+        )  # fmt: skip
+
+    def _settle(self, attempts: _Attempts, previous: _Attempts | None) -> None:
+        """After a request: disarm its watchdog and count its time against the budget."""
+        attempts.disarm()
+        _local.attempts = previous
+        if attempts.first_attempt is not None:
+            until = attempts.counted_until or time.monotonic()
+            self.spent += until - attempts.first_attempt
+
+    def _check(self, request: FetchRequest, what: str, response, body: bytes) -> str:
+        """Raise the publisher's or the generic error the answer carries; return its
+        Content-Type."""
         content_type = response.headers.get("Content-Type", "")
         if self.interpret is not None:
             error = self.interpret(
@@ -453,11 +540,14 @@ class HttpClient:
         if response.status_code != 200:
             raise FetchError(self.source, what, f"HTTP {response.status_code}: {_snippet(body)}")
         check_hidden_error(self.source, what, request.expect, body, content_type)
-        return Fetched(request=request, body=body, status=response.status_code, content_type=content_type)
+        return content_type
 
-    def _send(self, request: FetchRequest, what: str, attempts: _Attempts):
+    def _send(
+        self, request: FetchRequest, what: str, attempts: _Attempts,
+        write: Callable[[bytes], None] | None = None,
+    ):  # fmt: skip
         """Send ``request`` (retries inside urllib3) and stream its body under the deadlines;
-        return ``(response, body)``."""
+        return ``(response, body)`` (``body`` is empty when ``write`` took the chunks)."""
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         params = {**request.params, **self.secret_params} or None
         try:
@@ -478,13 +568,17 @@ class HttpClient:
         except requests.exceptions.RequestException as exc:
             raise FetchError(self.source, what, f"request failed: {redact(str(exc))}") from exc
         try:
-            return response, self._read_body(response, what, attempts, request)
+            return response, self._read_body(response, what, attempts, request, write)
         finally:
             response.close()
 
-    def _read_body(self, response, what: str, attempts: _Attempts, request: FetchRequest) -> bytes:
+    def _read_body(
+        self, response, what: str, attempts: _Attempts, request: FetchRequest,
+        write: Callable[[bytes], None] | None = None,
+    ) -> bytes:  # fmt: skip
         """The whole body, read in chunks: an API answer must be complete by its attempt's
-        deadline; a bulk download must keep ``min_bulk_bytes_per_second`` on average."""
+        deadline; a bulk download must keep ``min_bulk_bytes_per_second`` on average. With
+        ``write``, each chunk goes there instead and the body returned is empty."""
         bulk = request.meta.get("kind") in BULK_KINDS
         if bulk:
             attempts.disarm()  # headers are in: the throughput floor applies from here
@@ -495,7 +589,10 @@ class HttpClient:
         size = 0
         try:
             for chunk in response.iter_content(CHUNK_BYTES):
-                chunks.append(chunk)
+                if write is None:
+                    chunks.append(chunk)
+                else:
+                    write(chunk)
                 size += len(chunk)
                 now = time.monotonic()
                 if not bulk and now > attempts.attempt_ends:
