@@ -42,3 +42,6 @@ def pytest_terminal_summary(terminalreporter):
     for outcome, number in sorted(counts.items()):
         terminalreporter.write_line(f"  {outcome}: {number}")
     terminalreporter.write_line(f"  longest fetch: {slowest.seconds:.2f} s ({slowest.kind})")
+    for source in sorted(sources):
+        per = collections.Counter(r.outcome for r in RESULTS if r.kind.split("-", 1)[0] == source)
+        terminalreporter.write_line(f"  {source}: {dict(sorted(per.items()))}")
