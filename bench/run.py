@@ -1,13 +1,17 @@
-"""Run every benchmark once and write ``bench/RESULTS.md``.
+"""Run every benchmark once and write ``bench/RESULTS.md`` (raw figures: ``bench/RESULTS.json``).
 
-Command: ``uv run --group bench python -m bench.run``. Each case runs in its own child process
-(:mod:`bench.cases`); its peak resident memory is the ``ru_maxrss`` that ``os.wait4`` reports
-for that child. Ratios compare cases measured in this same run; below the largest size each
-contender runs ``--repeats`` times (default 3), interleaved, and the median time is reported
-(peak memory: the largest of the runs). Options: ``--sizes 1,5,20`` (millions of rows),
-``--work DIR`` (scratch folder, default a temporary one; about 4 GB at 20 M rows), ``--out FILE``,
-``--report-only RESULTS.json`` (rewrite the report, e.g. after editing ``bench/ANALYSIS.md``,
-without measuring again).
+Command: ``uv run --group bench python -m bench.run --work DIR`` (``DIR`` on a disk with about
+6 GB free; kept afterwards only when given). Each case runs in its own child process
+(:mod:`bench.cases`); its wall time, CPU time (user + system) and peak resident memory
+(``ru_maxrss``) come from ``os.wait4`` for that whole process, imports and start-up included.
+A ratio compares a case with its baseline measured in the same run: ``--pairs`` (default 3)
+interleaved pairs (baseline, case, baseline, case, ...), and the ratio reported is the median
+of the per-pair ratios. The load average is recorded before and after every case.
+
+Options: ``--rows 20`` (millions of rows in ``raw.observations`` for the models),
+``--sizes 1,5`` (millions of rows of the bulk files for the ingest), ``--payloads 300`` (the
+rebuild's archive), ``--skip CASES`` (comma-separated section names), ``--report-only JSON``
+(rewrite the report from a saved RESULTS.json, e.g. after editing ``bench/ANALYSIS.md``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import json
 import os
 import platform
 import shutil
+import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,39 +30,69 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.report import write_report
+
 ROOT = Path(__file__).resolve().parents[1]
-TARGETS = {
-    "ingest_vs_duckdb": 1.5,  # our time ≤ 1.5 × DuckDB's bare load
-    "pandas_vs_ingest": 3.0,  # pandas time ≥ 3 × ours
-    "peak_memory_mb": 2048,  # at 20 M rows
-    "marts_seconds": 10.0,  # at 20 M rows
-    "refresh_vs_bare": 1.5,
-}
+SECTIONS = ("cli", "refresh", "server", "download", "models", "ingest")
 
 
-def run_case(name: str, arguments: dict, log: Path) -> dict:
-    """Run one case in a child process; return its JSON result plus ``peak_rss_mb``/``wall``."""
-    started = time.perf_counter()
-    with open(log, "a", encoding="utf-8") as err, tempfile.TemporaryFile("w+") as out:
-        err.write(f"\n=== {name} {json.dumps(arguments)}\n")
-        err.flush()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.cases", name, json.dumps(arguments)],
-            cwd=ROOT, stdout=out, stderr=err,
-        )  # fmt: skip
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        lines = [line for line in out.read().splitlines() if line.startswith("BENCH-RESULT ")]
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"case {name} failed (exit {proc.returncode}); see {log}")
-    result = json.loads(lines[-1].removeprefix("BENCH-RESULT "))
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # Linux reports KiB
-    result["process_cpu_seconds"] = usage.ru_utime + usage.ru_stime  # whole child, imports included
-    result["wall"] = time.perf_counter() - started
-    print(f"{name:12s} {json.dumps({k: v for k, v in result.items() if k != 'models'})[:300]}",
-          flush=True)  # fmt: skip
-    return result
+class Runner:
+    """Starts child processes with one environment and records what each used."""
+
+    def __init__(self, work: Path, env: dict[str, str]):
+        self.work, self.env, self.log = work, env, work / "bench.log"
+
+    def command(self, argv: list[str], env: dict | None = None, name: str = "") -> dict:
+        """Run ``argv``; return wall, CPU, peak RSS, load before/after and its stdout."""
+        load_before = os.getloadavg()
+        started = time.perf_counter()
+        with open(self.log, "a", encoding="utf-8") as err, tempfile.TemporaryFile("w+") as out:
+            err.write(f"\n=== {name or argv}\n")
+            err.flush()
+            proc = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=err,
+                                    env={**self.env, **(env or {})})  # fmt: skip
+            _, status, usage = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - started
+            out.seek(0)
+            stdout = out.read()
+        code = os.waitstatus_to_exitcode(status)
+        return {
+            "wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+            "peak_rss_mb": usage.ru_maxrss / 1024, "exit_code": code, "stdout": stdout,
+            "load_before": load_before, "load_after": os.getloadavg(),
+        }  # fmt: skip
+
+    def case(self, name: str, arguments: dict | None = None, env: dict | None = None) -> dict:
+        """One :mod:`bench.cases` case in a child process; its JSON result plus the usage."""
+        arguments = arguments or {}
+        run = self.command([sys.executable, "-m", "bench.cases", name, json.dumps(arguments)],
+                           env, f"{name} {json.dumps(arguments)}")  # fmt: skip
+        lines = [x for x in run.pop("stdout").splitlines() if x.startswith("BENCH-RESULT ")]
+        if run["exit_code"] != 0 or not lines:
+            raise RuntimeError(f"case {name} failed (exit {run['exit_code']}); see {self.log}")
+        result = {**json.loads(lines[-1].removeprefix("BENCH-RESULT ")), **run}
+        shown = {k: v for k, v in result.items() if k not in ("per_model_seconds", "rows_by_model")}
+        print(f"{name:14s} {json.dumps(shown, default=str)[:240]}", flush=True)
+        return result
+
+
+def pairs(runner: Runner, n: int, baseline, case) -> dict:
+    """``n`` interleaved (baseline, case) pairs; per-pair ratios and their medians."""
+    runs = {"baseline": [], "case": []}
+    for _ in range(n):
+        runs["baseline"].append(baseline())
+        runs["case"].append(case())
+    ratios = {
+        key: [c[key] / b[key] for b, c in zip(runs["baseline"], runs["case"], strict=True)]
+        for key in ("wall", "cpu")
+    }
+    return {
+        **runs, "ratios": ratios,
+        "wall_ratio": statistics.median(ratios["wall"]),
+        "cpu_ratio": statistics.median(ratios["cpu"]),
+        "case_peak_rss_mb": max(r["peak_rss_mb"] for r in runs["case"]),
+        "baseline_peak_rss_mb": max(r["peak_rss_mb"] for r in runs["baseline"]),
+    }  # fmt: skip
 
 
 def machine() -> dict:
@@ -65,15 +101,10 @@ def machine() -> dict:
     import polars
     import prefect
 
-    cpu = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    memory = next(
-        (int(line.split()[1]) // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
-         if line.startswith("MemTotal")), 0,
-    )  # fmt: skip
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text()
+                .splitlines() if line.startswith("model name")), "unknown")  # fmt: skip
+    memory = next((int(line.split()[1]) // 1024 for line in Path("/proc/meminfo").read_text()
+                   .splitlines() if line.startswith("MemTotal")), 0)  # fmt: skip
     return {
         "cpu": cpu, "cores": os.cpu_count(), "memory_mb": memory,
         "system": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
@@ -82,270 +113,200 @@ def machine() -> dict:
     }  # fmt: skip
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(work: Path, env: dict) -> tuple[subprocess.Popen, str]:
+    """A Prefect server on a free loopback port, with its own PREFECT_HOME; (process, API URL)."""
+    port = _free_port()
+    home = work / "prefect-server"
+    home.mkdir(exist_ok=True)
+    log = open(work / "prefect-server.log", "a", encoding="utf-8")  # noqa: SIM115 - kept open
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("prefect")), "server", "start", "--host", "127.0.0.1",
+         "--port", str(port)],
+        env={**env, "PREFECT_HOME": str(home)}, stdout=log, stderr=log, cwd=work,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/api"
+    import urllib.request
+
+    for _ in range(240):
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(1)
+    proc.terminate()
+    raise RuntimeError("the Prefect server did not start; see prefect-server.log")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", default="1,5,20", help="millions of rows, comma-separated")
-    parser.add_argument("--work", default=None, help="scratch folder (deleted at the end)")
+    parser.add_argument("--work", default=None, help="scratch folder (kept when given)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
-    parser.add_argument(
-        "--repeats", type=int, default=3, help="runs per contender below the largest size (median)"
-    )
-    parser.add_argument(
-        "--report-only", metavar="JSON", help="rewrite the report from a saved RESULTS.json, no run"
-    )
+    parser.add_argument("--rows", type=float, default=20, help="millions of rows for the models")
+    parser.add_argument("--sizes", default="1,5", help="bulk-file sizes for the ingest (M rows)")
+    parser.add_argument("--payloads", type=int, default=300, help="payloads of the rebuild case")
+    parser.add_argument("--pairs", type=int, default=3, help="interleaved pairs per ratio")
+    parser.add_argument("--skip", default="", help=f"sections to skip, of {','.join(SECTIONS)}")
+    parser.add_argument("--report-only", metavar="JSON", help="rewrite the report, no run")
     args = parser.parse_args(argv)
+    out = Path(args.out)
     if args.report_only:
-        write_report(json.loads(Path(args.report_only).read_text()), Path(args.out))
-        print(f"wrote {args.out}")
+        write_report(json.loads(Path(args.report_only).read_text()), out)
+        print(f"wrote {out}")
         return
-    sizes = [float(s) for s in args.sizes.split(",")]
+    skip = {s for s in args.skip.split(",") if s}
     work = Path(args.work or tempfile.mkdtemp(prefix="trade-imbalance-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    log = work / "bench.log"
+    # Imports from bytecode as in a normal install: this environment sets
+    # PYTHONDONTWRITEBYTECODE, which would recompile every module in every child process.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(PYTHONPYCACHEPREFIX=str(work / "pycache"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               DO_NOT_TRACK="1", PREFECT_LOGGING_LEVEL="WARNING")  # fmt: skip
+    runner = Runner(work, env)
     results: dict = {"machine": machine(), "started": datetime.now(UTC).isoformat(timespec="seconds"),
-                     "ingest": {}, "sizes": sizes}  # fmt: skip
+                     "options": vars(args), "pycache": "PYTHONPYCACHEPREFIX (bytecode cached)"}  # fmt: skip
     began = time.perf_counter()
-    out = Path(args.out)
+    server = None
     try:
-        for size in sizes:
-            rows = int(size * 1_000_000)
-            path = work / f"C_M_156_202301_H6_{size:g}M.txt.gz"
-            entry = results["ingest"][f"{size:g}"] = {"runs": {"ours": [], "duckdb": [], "pandas": []}}
-            entry["generate"] = run_case("generate", {"path": str(path), "rows": rows}, log)
-            warehouse = work / f"warehouse-{size:g}M"
-            repeats = 1 if size == max(sizes) else args.repeats
-            for _ in range(repeats):  # interleaved, so the three see the same machine load
-                shutil.rmtree(warehouse, ignore_errors=True)
-                entry["runs"]["ours"].append(
-                    run_case("ours", {"path": str(path), "warehouse": str(warehouse)}, log)
-                )
-                database = work / f"duckdb-{size:g}M.duckdb"
-                entry["runs"]["duckdb"].append(
-                    run_case("duckdb", {"path": str(path), "database": str(database)}, log)
-                )
-                database.unlink()
-                parquet = work / f"pandas-{size:g}M.parquet"
-                entry["runs"]["pandas"].append(
-                    run_case("pandas", {"path": str(path), "out": str(parquet)}, log)
-                )
-                parquet.unlink()
-            for name, runs in entry["runs"].items():
-                entry[name] = _median_run(runs)
-            if size == max(sizes):  # where the time goes, in a separate process
-                shutil.rmtree(warehouse, ignore_errors=True)
-                entry["profile"] = run_case(
-                    "ours_profile", {"path": str(path), "warehouse": str(warehouse)}, log
-                )
-            path.unlink()
-            if size != max(sizes):
-                shutil.rmtree(warehouse)
+        runner.case("noop_flow")  # warms the bytecode cache and Prefect's local database
+        wh = str(work / "refresh")
+        if {"cli", "refresh", "server"} - skip:
+            results["refresh_setup"] = runner.case("flow_setup", {"warehouse": wh, "payloads": 12})
+        if "cli" not in skip:
+            results["cli"] = cli_cases(runner, work / "refresh")
             write_report(results, out)
-        biggest = int(max(sizes) * 1_000_000)
-        results["refresh"] = run_case("refresh", {"warehouse": str(work / "refresh"), "runs": 7}, log)
-        write_report(results, out)
-        totals_db = work / "asbuilt.duckdb"
-        results["marts_totals_setup"] = run_case(
-            "marts_totals", {"database": str(totals_db), "rows": biggest, "scratch": str(work)}, log
-        )
-        detail_warehouse = str(work / f"warehouse-{max(sizes):g}M")
-        results["marts_totals"] = run_case(
-            "marts", {"database": str(totals_db), "detail_warehouse": detail_warehouse}, log
-        )
-        write_report(results, out)
-        marts_db = work / "stress.duckdb"
-        results["marts_setup"] = run_case(
-            "marts_setup", {"database": str(marts_db), "rows": biggest, "scratch": str(work)}, log
-        )
-        results["marts"] = run_case("marts", {"database": str(marts_db)}, log)
+        if "refresh" not in skip:  # Prefect's temporary API started by every process
+            results["refresh_temporary"] = pairs(
+                runner, args.pairs, lambda: runner.case("noop_flow"),
+                lambda: runner.case("refresh_once", {"warehouse": wh, "payloads": 12}),
+            )
+            write_report(results, out)
+        if "server" not in skip:
+            server, url = start_server(work, env)
+            api = {"PREFECT_API_URL": url}
+            runner.case("noop_flow", env=api)  # warm-up against the server
+            results["refresh_server"] = pairs(
+                runner, args.pairs, lambda: runner.case("noop_flow", env=api),
+                lambda: runner.case("refresh_once", {"warehouse": wh, "payloads": 12}, env=api),
+            )
+            rebuild_wh = str(work / "rebuild")
+            n = args.payloads
+            results["rebuild_setup"] = runner.case(
+                "flow_setup", {"warehouse": rebuild_wh, "payloads": n}, env=api
+            )
+            results["rebuild_server"] = pairs(
+                runner, args.pairs, lambda: runner.case("noop_flow", env=api),
+                lambda: runner.case("refresh_once", {"warehouse": rebuild_wh, "payloads": n,
+                                                     "force": True}, env=api),  # fmt: skip
+            )
+            server.terminate()
+            server.wait(timeout=60)
+            server = None
+            write_report(results, out)
+        if "download" not in skip:
+            results["download"] = download_cases(runner, work, args.pairs)
+            write_report(results, out)
+        if "models" not in skip:
+            results["models"] = model_cases(runner, work, args.rows, args.pairs)
+            write_report(results, out)
+        if "ingest" not in skip:
+            results["ingest"] = ingest_cases(runner, work, args.sizes, args.pairs)
     finally:
+        if server is not None:
+            server.terminate()
         results["total_seconds"] = time.perf_counter() - began
         results["machine"]["load_end"] = os.getloadavg()
         write_report(results, out)
-        (work / "results.json").write_text(json.dumps(results, indent=2, default=str))
-        shutil.copy(work / "results.json", out.with_suffix(".json"))
+        out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str))
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
     print(f"wrote {out}")
 
 
-def _median_run(runs: list[dict]) -> dict:
-    """The run with the median time, its peak memory replaced by the largest of all runs."""
-    ordered = sorted(runs, key=lambda r: r["seconds"])
-    chosen = dict(ordered[len(ordered) // 2])
-    chosen["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
-    chosen["all_seconds"] = [r["seconds"] for r in runs]
-    chosen["cpu_seconds"] = sorted(r["cpu_seconds"] for r in runs)[len(runs) // 2]
-    return chosen
+def cli_cases(runner: Runner, warehouse: Path, runs: int = 5) -> dict:
+    """``trade-imbalance status`` and ``query`` on the set-up warehouse, ``runs`` times each."""
+    exe = str(Path(sys.executable).with_name("trade-imbalance"))
+    env = {"TRADE_IMBALANCE_WAREHOUSE": str(warehouse)}
+    commands = {
+        "status": [exe, "status"],
+        "query": [exe, "query", "SELECT reporter, period_end, balance FROM "
+                  "marts.trade_balance_monthly ORDER BY period_end DESC LIMIT 5"],
+        "python": [sys.executable, "-c", "pass"],  # the interpreter alone, for scale
+    }  # fmt: skip
+    out: dict = {}
+    for _ in range(runs):
+        for name, argv in commands.items():
+            run = runner.command(argv, env, name)
+            if run["exit_code"] != 0:
+                raise RuntimeError(f"{name} failed: see {runner.log}")
+            run.pop("stdout")
+            out.setdefault(name, []).append(run)
+    for name in commands:
+        print(f"{name:14s} walls {[round(r['wall'], 2) for r in out[name]]}", flush=True)
+    return out
 
 
-# --------------------------------------------------------------------------------------------
-# report
+def download_cases(runner: Runner, work: Path, n: int, mib: int = 256) -> dict:
+    """A ``mib`` MiB made-up body fetched in memory (baseline) and streamed to disk."""
+    body = work / "download.bin"
+    with body.open("wb") as handle:
+        for _ in range(mib):
+            handle.write(os.urandom(1 << 20))
+    folder = str(work / "download")
+    result = pairs(
+        runner, n, lambda: runner.case("download", {"path": str(body), "mode": "memory",
+                                                    "folder": folder}),
+        lambda: runner.case("download", {"path": str(body), "mode": "stream", "folder": folder}),
+    )  # fmt: skip
+    result["mib"] = mib
+    body.unlink()
+    return result
 
 
-def _f(value: float, digits: int = 1) -> str:
-    return f"{value:,.{digits}f}"
+def model_cases(runner: Runner, work: Path, rows_m: float, n: int) -> dict:
+    """``rows_m`` million SYNTHETIC rows in raw.observations; bare copy vs every model."""
+    database = work / f"models-{rows_m:g}M.duckdb"
+    rows = int(rows_m * 1_000_000)
+    out = {"setup": runner.case("marts_setup", {"database": str(database), "rows": rows,
+                                                "scratch": str(work)})}  # fmt: skip
+    copy = str(work / "copy.duckdb")
+    out.update(pairs(
+        runner, n, lambda: runner.case("copy", {"database": str(database), "out": copy}),
+        lambda: runner.case("marts", {"database": str(database)}),
+    ))  # fmt: skip
+    out["rows"] = rows
+    database.unlink()
+    return out
 
 
-def _verdict(ok: bool) -> str:
-    return "met" if ok else "**missed**"
-
-
-def write_report(results: dict, out: Path) -> None:
-    m = results["machine"]
-    lines = [
-        "# Benchmark results",
-        "",
-        "Written by `uv run --group bench python -m bench.run` (one run; every ratio compares "
-        "cases measured in this same run). All input files are **SYNTHETIC**: generated by "
-        "`bench/synthetic.py` in the exact UN Comtrade bulk layout with made-up values.",
-        "",
-        "## Machine",
-        "",
-        f"- CPU: {m['cpu']}, {m['cores']} cores; memory {m['memory_mb']:,} MiB; {m['system']}",
-        f"- Python {m['python']}, polars {m['polars']}, DuckDB {m['duckdb']}, pandas "
-        f"{m['pandas']}, Prefect {m['prefect']}",
-        f"- Run started {results['started']}; load average at start "
-        f"{', '.join(_f(x, 2) for x in m['load'])}"
-        + (f", at end {', '.join(_f(x, 2) for x in m['load_end'])}" if "load_end" in m else "")
-        + " (the machine is shared with other sessions: timings are noisy).",
-        "",
-        "Peak memory is the child process's `ru_maxrss` (from `os.wait4`), i.e. the peak resident "
-        "set of the process running that case alone.",
-        "",
-        "## 1. Bulk-file ingest",
-        "",
-        "Same gzipped file for every contender. **Ours**: `flows.detail.ingest_bulk_file` — "
-        "decompress in blocks, `polars.scan_csv` with the explicit schema, normalise to the detail "
-        "table, write the Parquet partition, check it. **DuckDB**: `read_csv` of the same `.gz` "
-        "into a table of a new database file (explicit column types, no sniffing, then "
-        "`CHECKPOINT`), no normalisation. **pandas**: `bench/pandas_baseline.py`, the same "
-        "normalisation in chunks of 1 M rows to one Parquet file.",
-        "",
-        "| rows | file (gz) | ours s | ours rows/s | ours peak MiB | DuckDB s | DuckDB rows/s | "
-        "DuckDB peak MiB | pandas s | pandas rows/s | pandas peak MiB | ours ÷ DuckDB | "
-        "pandas ÷ ours |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    verdicts = []
-    for size, entry in results["ingest"].items():
-        if not all(k in entry for k in ("ours", "duckdb", "pandas")):
-            continue
-        rows = int(float(size) * 1_000_000)
-        ours, duck, pandas = entry["ours"], entry["duckdb"], entry["pandas"]
-        ratio_duck = ours["seconds"] / duck["seconds"]
-        ratio_pandas = pandas["seconds"] / ours["seconds"]
-        lines.append(
-            f"| {rows:,} | {entry['generate']['bytes'] / 2**20:,.0f} MiB | {_f(ours['seconds'])} | "
-            f"{rows / ours['seconds']:,.0f} | {ours['peak_rss_mb']:,.0f} | {_f(duck['seconds'])} | "
-            f"{rows / duck['seconds']:,.0f} | {duck['peak_rss_mb']:,.0f} | {_f(pandas['seconds'])} | "
-            f"{rows / pandas['seconds']:,.0f} | {pandas['peak_rss_mb']:,.0f} | {ratio_duck:.2f} | "
-            f"{ratio_pandas:.2f} |"
-        )
-        verdicts.append((size, ratio_duck, ratio_pandas, ours["peak_rss_mb"]))
-    lines += [
-        "",
-        "CPU time of the same timed part (user + system, all threads of the process; less "
-        "sensitive than wall time to other sessions' load):",
-        "",
-        "| rows | ours CPU s | DuckDB CPU s | pandas CPU s | pandas ÷ ours (CPU) |",
-        "|---:|---:|---:|---:|---:|",
-    ]
-    for size, entry in results["ingest"].items():
-        if all("cpu_seconds" in entry.get(k, {}) for k in ("ours", "duckdb", "pandas")):
-            ours, duck, pandas = (entry[k]["cpu_seconds"] for k in ("ours", "duckdb", "pandas"))
-            lines.append(
-                f"| {int(float(size) * 1_000_000):,} | {_f(ours)} | {_f(duck)} | {_f(pandas)} | "
-                f"{pandas / ours:.2f} |"
-            )
-    lines.append("")
-    for size, entry in results["ingest"].items():
-        runs = {k: entry[k].get("all_seconds") for k in ("ours", "duckdb", "pandas") if k in entry}
-        if all(runs.values()) and any(len(v) > 1 for v in runs.values()):
-            lines.append(
-                f"- {size} M rows, every run (s; median shown above): "
-                + "; ".join(f"{k} {', '.join(_f(x, 2) for x in v)}" for k, v in runs.items())
-            )
-    for size, ratio_duck, ratio_pandas, peak in verdicts:
-        lines.append(
-            f"- {size} M rows: ours ÷ DuckDB = {ratio_duck:.2f} (target ≤ {TARGETS['ingest_vs_duckdb']}: "
-            f"{_verdict(ratio_duck <= TARGETS['ingest_vs_duckdb'])}); pandas ÷ ours = "
-            f"{ratio_pandas:.2f} (target ≥ {TARGETS['pandas_vs_ingest']}: "
-            f"{_verdict(ratio_pandas >= TARGETS['pandas_vs_ingest'])}); our peak "
-            f"{peak:,.0f} MiB (target < {TARGETS['peak_memory_mb']:,} MiB at 20 M: "
-            f"{_verdict(peak < TARGETS['peak_memory_mb'])})"
-        )
-    biggest = max(results["ingest"], key=float, default=None)
-    profile = results["ingest"].get(biggest, {}).get("profile", {})
-    if "decompress_seconds" in profile:
-        lines += [
-            "",
-            f"Where our time goes at {biggest} M rows (a separate profiling run; the ingest took "
-            f"{_f(profile['seconds'])} s there): "
-            f"decompressing the {profile['decompressed_bytes'] / 2**30:.2f} GiB of text alone takes "
-            f"{_f(profile['decompress_seconds'])} s (ISA-L, one core; it runs in a background "
-            f"thread beside parsing); checking the written partition takes "
-            f"{_f(profile['check_seconds'])} s; the rest is parsing, normalising and writing "
-            f"{profile['parquet_bytes'] / 2**20:,.0f} MiB of Parquet (zstd) on the other core.",
-        ]
-    lines += ["", "## 2. Marts over 20 million detail rows", ""]
-    marts, setup = results.get("marts"), results.get("marts_setup")
-    totals, totals_setup = results.get("marts_totals"), results.get("marts_totals_setup")
-    if totals and totals_setup:
-        lines += [
-            "**As built** (the layout this pipeline uses): the 20 M detail rows stay in their "
-            "Parquet partition (the ingest output above), exposed by `flows.detail.attach_detail` "
-            f"as the view `staging.comtrade_detail` ({totals.get('detail_rows', 0):,} rows); "
-            f"`raw.observations` holds the {totals_setup['rows']:,} TOTAL rows the headline marts "
-            f"are built from. `flows.models.run_models` (every model in `sql/`): "
-            f"**{_f(totals['seconds'], 2)} s** (target < {TARGETS['marts_seconds']:.0f} s: "
-            f"{_verdict(totals['seconds'] < TARGETS['marts_seconds'])}), peak "
-            f"{totals['peak_rss_mb']:,.0f} MiB. An analyst's query over the detail in place "
-            "(exports and imports by HS chapter and partner, breakdown totals) then takes "
-            f"{_f(totals.get('detail_query_seconds', 0), 2)} s.",
-            "",
-        ]
-    if marts and setup:
-        per_model = sorted(marts["per_model_seconds"].items(), key=lambda kv: -kv[1])
-        lines += [
-            f"**Detail copied into the warehouse** (the brief's stress case): {setup['rows']:,} "
-            "SYNTHETIC observations (TOTAL and HS-shaped codes, 10 reporters × 41 partners × X/M "
-            "× 24 months) loaded into `raw.observations` and `raw.observation_history` (setup "
-            f"{_f(setup['seconds'])} s, not timed below), then `run_models`: "
-            f"**{_f(marts['seconds'])} s** (target < {TARGETS['marts_seconds']:.0f} s: "
-            f"{_verdict(marts['seconds'] < TARGETS['marts_seconds'])}), peak "
-            f"{marts['peak_rss_mb']:,.0f} MiB (DuckDB memory_limit 12 GB). Profile, slowest first:",
-            "",
-            "| model | seconds | rows |",
-            "|---|---:|---:|",
-        ]
-        for name, seconds in per_model:
-            lines.append(f"| {name} | {_f(seconds, 2)} | {marts['rows'].get(name, 0):,} |")
-        lines.append("")
-    refresh = results.get("refresh")
-    lines += ["## 3. Refresh with nothing new", ""]
-    if refresh:
-        ratio = refresh["refresh_median"] / refresh["bare_median"]
-        lines += [
-            "`flows.flow.monthly_refresh(offline=True)` on an unchanged archive (one SYNTHETIC "
-            "UN Comtrade API payload; status "
-            f"{', '.join(sorted(set(refresh['statuses'])))}) against an empty `@flow`, "
-            f"{len(refresh['refresh_seconds'])} runs each, interleaved, after a warm-up (the "
-            f"first run, which starts Prefect's local API and builds the warehouse, took "
-            f"{_f(refresh['first_seconds'])} s).",
-            "",
-            f"- median no-change refresh {_f(refresh['refresh_median'], 3)} s; median bare flow "
-            f"{_f(refresh['bare_median'], 3)} s; ratio **{ratio:.2f}** (target ≤ "
-            f"{TARGETS['refresh_vs_bare']}: {_verdict(ratio <= TARGETS['refresh_vs_bare'])})",
-            f"- all runs (s): refresh {', '.join(_f(x, 3) for x in refresh['refresh_seconds'])}; "
-            f"bare {', '.join(_f(x, 3) for x in refresh['bare_seconds'])}",
-            "",
-        ]
-    if "total_seconds" in results:
-        lines += [f"Whole run: {_f(results['total_seconds'] / 60)} minutes.", ""]
-    analysis = ROOT / "bench" / "ANALYSIS.md"
-    if analysis.exists():
-        lines += [analysis.read_text(encoding="utf-8").strip(), ""]
-    out.write_text("\n".join(lines), encoding="utf-8")
+def ingest_cases(runner: Runner, work: Path, sizes: str, n: int) -> dict:
+    """Per size: the bulk file through ours, DuckDB's bare load and pandas, interleaved."""
+    out: dict = {}
+    for size in [float(s) for s in sizes.split(",") if s]:
+        path = work / f"C_M_156_202301_H6_{size:g}M.txt.gz"
+        entry = out[f"{size:g}"] = {"generate": runner.case("generate", {"path": str(path),
+                                    "rows": int(size * 1_000_000)}), "ours": [], "duckdb": [],
+                                    "pandas": []}  # fmt: skip
+        warehouse, database, parquet = (work / f"ingest-{size:g}M", work / "duck.duckdb",
+                                        work / "pandas.parquet")  # fmt: skip
+        for _ in range(n):
+            entry["duckdb"].append(runner.case("duckdb", {"path": str(path), "database": str(database)}))
+            database.unlink()
+            shutil.rmtree(warehouse, ignore_errors=True)
+            entry["ours"].append(runner.case("ours", {"path": str(path), "warehouse": str(warehouse)}))
+            entry["pandas"].append(runner.case("pandas", {"path": str(path), "out": str(parquet)}))
+            parquet.unlink()
+        shutil.rmtree(warehouse, ignore_errors=True)
+        entry["profile"] = runner.case("ours_profile", {"path": str(path), "warehouse": str(warehouse)})
+        shutil.rmtree(warehouse, ignore_errors=True)
+        path.unlink()
+    return out
 
 
 if __name__ == "__main__":

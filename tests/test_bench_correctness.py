@@ -1,5 +1,7 @@
 """Correctness of the performance changes of issue 15 (never timed: bench/ measures time).
 
+* ``intermediate.observations`` ranks rows for ``is_headline`` only where a flow has two
+  valuations, with the same result as ranking every row;
 * ``marts.revisions`` restricted first to keys whose value changed returns exactly the rows of
   the query as shipped before (kept here as :data:`REVISIONS_AS_SHIPPED`);
 * staging models built as views give the same intermediate and mart tables as staging tables;
@@ -115,6 +117,37 @@ def test_revisions_restricted_to_changed_keys_are_the_rows_as_shipped():
     listed = {(r[3], r[4].month): r for r in shipped}
     assert set(listed) == {("X", 1), ("X", 3), ("M", 2)}
     assert listed[("X", 1)][-1] >= 2  # value_changes: 90 -> 100 -> 110 -> 100
+
+
+def test_headline_ranked_only_where_a_flow_has_two_valuations_is_the_row_number_rule():
+    """is_headline of intermediate.observations equals the rule over every row: the first of
+    (not the second valuation basis, FOB, FAS, CUSTOMS, other) per observation and currency."""
+    con = warehouse()
+    _vintages(con)  # comtrade X FOB and M CIF only: never two rows of one observation
+    census = series("census", "USA", "USD", JAN, exports=[5.0, 6.0], imports=[7.0, 8.0])
+    cif = [{**r, "valuation": "CIF", "value": r["value"] * 1.05} for r in census if r["flow"] == "M"]
+    load(con, census + cif, sha="made-up-census")
+    primary = series("comtrade", "VNM", "USD", JAN, exports=[1.0, 2.0], imports=[3.0, 4.0])
+    second = [{**r, "valuation": "FOB", "value": r["value"] * 0.95,
+               "release": "made-up comtrade release (second valuation basis)"}
+              for r in primary if r["flow"] == "M"]  # fmt: skip
+    load(con, primary + second, sha="made-up-comtrade-two-bases")
+    build_models(con, data_tests=False)
+    pairs = con.execute(
+        """SELECT source, reporter, flow, valuation, is_headline,
+                  row_number() OVER (
+                      PARTITION BY source, reporter, partner, flow, period_start, period_end,
+                          commodity, currency
+                      ORDER BY release LIKE '%(second valuation basis)',
+                          CASE valuation WHEN 'FOB' THEN 1 WHEN 'FAS' THEN 2
+                              WHEN 'CUSTOMS' THEN 3 ELSE 4 END) = 1 AS expected
+           FROM intermediate.observations"""
+    ).fetchall()
+    assert pairs and all(row[4] == row[5] for row in pairs)
+    flags = {(r[0], r[1], r[2], r[3]): r[4] for r in pairs}
+    assert flags[("census", "USA", "M", "CUSTOMS")] and not flags[("census", "USA", "M", "CIF")]
+    assert flags[("comtrade", "VNM", "M", "CIF")] and not flags[("comtrade", "VNM", "M", "FOB")]
+    assert flags[("comtrade", "CHN", "M", "CIF")] and flags[("comtrade", "CHN", "X", "FOB")]
 
 
 def _with_staging_tables(tmp_path: Path) -> Path:

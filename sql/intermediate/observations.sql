@@ -15,6 +15,32 @@ WITH obs AS (
     UNION ALL BY NAME
     SELECT * FROM staging.eurostat_observations
 ),
+-- Only a (source, reporter, flow, currency) printing more than one valuation can hold two rows
+-- of one observation (the key of raw.observations includes the valuation), so only its rows
+-- are ranked for is_headline; every other row is its observation's only row (headline). The
+-- ranking is the expensive part over tens of millions of rows, the grouping here is not.
+several_valuations AS (
+    SELECT source, reporter, flow, currency
+    FROM obs
+    GROUP BY source, reporter, flow, currency
+    HAVING count(DISTINCT valuation) > 1
+),
+headlined AS (
+    SELECT
+        o.*,
+        row_number() OVER (
+            PARTITION BY o.source, o.reporter, o.partner, o.flow, o.period_start, o.period_end,
+                o.commodity, o.currency
+            ORDER BY o.release LIKE '%(second valuation basis)',
+                CASE o.valuation WHEN 'FOB' THEN 1 WHEN 'FAS' THEN 2 WHEN 'CUSTOMS' THEN 3 ELSE 4 END
+        ) = 1 AS is_headline
+    FROM obs AS o
+    SEMI JOIN several_valuations USING (source, reporter, flow, currency)
+    UNION ALL BY NAME
+    SELECT o.*, TRUE AS is_headline
+    FROM obs AS o
+    ANTI JOIN several_valuations USING (source, reporter, flow, currency)
+),
 spans AS (
     SELECT DISTINCT currency, period_start, period_end, months
     FROM obs
@@ -38,7 +64,7 @@ span_rates AS (
     GROUP BY sm.currency, sm.period_start, sm.period_end
 )
 SELECT
-    o.*,
+    o.* EXCLUDE (is_headline),
     CASE
         WHEN o.currency = 'USD' THEN o.value
         WHEN r.months_with_rate = r.months THEN o.value * r.usd_per_unit
@@ -51,12 +77,7 @@ SELECT
         WHEN o.currency = 'USD' THEN 'published in USD'
         WHEN r.months_with_rate = r.months THEN r.rate_source
     END AS usd_rate_source,
-    row_number() OVER (
-        PARTITION BY o.source, o.reporter, o.partner, o.flow, o.period_start, o.period_end,
-            o.commodity, o.currency
-        ORDER BY o.release LIKE '%(second valuation basis)',
-            CASE o.valuation WHEN 'FOB' THEN 1 WHEN 'FAS' THEN 2 WHEN 'CUSTOMS' THEN 3 ELSE 4 END
-    ) = 1 AS is_headline
-FROM obs AS o
+    o.is_headline
+FROM headlined AS o
 LEFT JOIN span_rates AS r
     ON r.currency = o.currency AND r.period_start = o.period_start AND r.period_end = o.period_end
