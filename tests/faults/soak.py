@@ -80,10 +80,24 @@ def _refresh_args(force: bool) -> list[str]:
 
 
 def _run(args: list[str], env: dict[str, str], kill_at: str | None = None) -> subprocess.CompletedProcess:
+    """Run the CLI in its own process group; output to files, not pipes (a killed refresh leaves
+    Prefect's ephemeral API server behind, which would hold a pipe open); afterwards the group
+    is killed, so nothing a killed refresh started outlives the trial."""
     env = dict(env)
     if kill_at:
         env[ENV] = kill_at
-    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(args, env=env, stdout=out, stderr=err, start_new_session=True)
+        try:
+            code = child.wait(timeout=600)
+        finally:
+            try:
+                os.killpg(child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(args, code, out.read(), err.read())
 
 
 def _state(warehouse: Path) -> dict:
@@ -132,7 +146,9 @@ def _kill_one(loopback: Loopback, root: Path, seed: Path, before: dict, name: st
     warehouse = root / name
     shutil.copytree(seed, warehouse)
     env = _env(loopback, warehouse, root / f"prefect-{name}")
+    print(f"kill at {step} …", file=sys.stderr, flush=True)
     killed = _run(_refresh_args(force=True), env, kill_at=step)
+    print(f"  {step}: exit {killed.returncode}", file=sys.stderr, flush=True)
     if killed.returncode != -signal.SIGKILL:
         return {"missed": f"{step}: exit {killed.returncode}", "problems": []}
     problems = [f"{step}: {p}" for p in _archive_problems(warehouse)]
@@ -144,6 +160,7 @@ def _kill_one(loopback: Loopback, root: Path, seed: Path, before: dict, name: st
         problems.append(f"{step}: published warehouse does not open: {exc}")
     if not _lock_free(warehouse):
         problems.append(f"{step}: writer lock still held")
+    print(f"  {step}: checked, next refresh …", file=sys.stderr, flush=True)
     again = _run(_refresh_args(force=False), env)
     if again.returncode != 0:
         problems.append(f"{step}: the next refresh exited {again.returncode}: {again.stdout[-500:]}"
