@@ -110,7 +110,7 @@ def _cell(text: str | None) -> str:
 
 
 def data_dictionary(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = SCHEMAS) -> str:
-    """Markdown describing every table of ``schemas`` in ``con``: its comment, then a table of
+    """Markdown describing every table and view of ``schemas`` in ``con``: its comment, then a table of
     columns (name, DuckDB type, comment; ``–`` where undocumented), then :data:`EXAMPLES`.
 
     Tables are listed schema by schema in ``schemas`` order, then by name; columns in table order.
@@ -118,15 +118,16 @@ def data_dictionary(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = S
     parts = [_HEADER]
     for schema in schemas:
         tables = con.execute(
-            "SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = ? "
-            "ORDER BY table_name",
-            [schema],
+            "SELECT table_name, comment, '' FROM duckdb_tables() WHERE schema_name = ? "
+            "UNION ALL SELECT view_name, comment, ' (view)' FROM duckdb_views() "
+            "WHERE schema_name = ? AND NOT internal ORDER BY 1",
+            [schema, schema],
         ).fetchall()
         if not tables:
             continue
         parts.append(f"## Schema `{schema}`\n")
-        for table, comment in tables:
-            parts.append(f"### `{schema}.{table}`\n\n{_cell(comment)}\n")
+        for table, comment, kind in tables:
+            parts.append(f"### `{schema}.{table}`{kind}\n\n{_cell(comment)}\n")
             parts.append("| column | type | description |\n|---|---|---|")
             columns = con.execute(
                 "SELECT column_name, data_type, comment FROM duckdb_columns() "

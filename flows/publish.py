@@ -142,7 +142,8 @@ def publish(built: Path, database: Path) -> None:
 
 
 def export_marts(database: Path, exports: Path) -> list[Path]:
-    """Write every ``marts`` table of ``database`` to ``exports/<table>.parquet``; return paths.
+    """Write every ``marts`` table and view of ``database`` to ``exports/<table>.parquet`` (a view
+    such as ``marts.commodity_drivers`` is computed here, once); return the paths.
 
     Each file is written to ``.<table>.parquet.tmp-<pid>`` and renamed into place, so a reader
     opens either the previous or the new complete file. ``*.parquet`` files of marts that no longer
@@ -155,7 +156,8 @@ def export_marts(database: Path, exports: Path) -> list[Path]:
         tables = [
             row[0]
             for row in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY 1"
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' UNION ALL "
+                "SELECT view_name FROM duckdb_views() WHERE schema_name = 'marts' ORDER BY 1"
             ).fetchall()
         ]
         for table in tables:

@@ -55,7 +55,9 @@ def test_every_mart_and_column_is_in_the_dictionary_with_its_comment():
     columns = rows(con, """SELECT c.table_name, t.comment AS table_comment, c.column_name,
                                   c.data_type, c.comment
                            FROM duckdb_columns() AS c
-                           JOIN duckdb_tables() AS t USING (schema_name, table_name)
+                           JOIN (SELECT schema_name, table_name, comment FROM duckdb_tables()
+                                 UNION ALL SELECT schema_name, view_name, comment
+                                 FROM duckdb_views()) AS t USING (schema_name, table_name)
                            WHERE c.schema_name = 'marts'""")
     tables = {c["table_name"] for c in columns}
     assert {"trade_balance_monthly", "bilateral_balance_monthly", "mirror_gaps", "peer_comparison",
@@ -67,6 +69,7 @@ def test_every_mart_and_column_is_in_the_dictionary_with_its_comment():
         comment = c["comment"].replace("|", "\\|")
         assert f"| `{c['column_name']}` | {c['data_type']} | {comment} |" in text
     assert "### `intermediate.balance_metrics`" in text
+    assert "### `marts.commodity_drivers` (view)" in text
     assert text.index("## Schema `marts`") < text.index("## Schema `intermediate`")
     assert text.count("```sql") == len(docs.EXAMPLES) == 3
 

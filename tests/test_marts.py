@@ -947,15 +947,17 @@ def test_rebuilding_changes_nothing_and_every_mart_is_documented():
     before = {t: rows(con, f"SELECT * FROM marts.{t} ORDER BY ALL") for t in tables}
     build(con)
     assert {t: rows(con, f"SELECT * FROM marts.{t} ORDER BY ALL") for t in tables} == before
-    undocumented = rows(con, """
+    relations = """(SELECT schema_name, table_name, comment FROM duckdb_tables()
+        UNION ALL SELECT schema_name, view_name, comment FROM duckdb_views())"""
+    undocumented = rows(con, f"""
         SELECT t.table_name, c.column_name
-        FROM duckdb_tables() AS t
+        FROM {relations} AS t
         JOIN duckdb_columns() AS c USING (schema_name, table_name)
         WHERE t.schema_name = 'marts' AND (t.comment IS NULL OR c.comment IS NULL
                                            OR c.comment = '')""")
     assert undocumented == []
     assert set(tables) <= {r["table_name"] for r in rows(
-        con, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'")}
+        con, f"SELECT table_name FROM {relations} WHERE schema_name = 'marts'")}
 
 
 def test_windows_do_not_leak_across_series():

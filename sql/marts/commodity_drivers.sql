@@ -1,4 +1,4 @@
--- table: What drives the year-on-year change of exports and imports: for every commodity code loaded below the total (HS chapters such as '85', or finer HS codes, or a publisher's own commodity groups), its change against the same span one year earlier (same period_type: combined Jan–Feb only with combined) and its contribution to the growth of the publisher's own total (commodity TOTAL of the same source, reporter, partner, flow, currency and period; never a sum over breakdowns). Each row stands at one HS level (hs_level = number of digits): add contributions up only within one hs_level, never across levels. Missing is not zero: a code absent in either year has NULL change and contribution. Rows exist only where commodity detail is loaded.
+-- table: What drives the year-on-year change of exports and imports: for every commodity code loaded below the total (HS chapters such as '85', or finer HS codes, or a publisher's own commodity groups), its change against the same span one year earlier (same period_type: combined Jan–Feb only with combined) and its contribution to the growth of the publisher's own total (commodity TOTAL of the same source, reporter, partner, flow, currency and period; never a sum over breakdowns). Each row stands at one HS level (hs_level = number of digits): add contributions up only within one hs_level, never across levels. Missing is not zero: a code absent in either year has NULL change and contribution. Rows exist only where commodity detail is loaded. A view, computed when read: filter on reporter, partner, flow or period to compute only those rows (over tens of millions of HS-detail rows a table would store every detail row a second time; bench/RESULTS.md).
 -- column source: Publisher.
 -- column reporter: Reporting country (ISO3) or aggregate code.
 -- column partner: Partner (ISO3), WLD for the world, or an aggregate code.
@@ -22,6 +22,7 @@
 -- column share_of_change: change ÷ (total − total_prev_year): this code's share of the total's change, ratio (may exceed 1 or be negative); NULL when the total did not change or is missing.
 -- column contribution_rank: Rank by |contribution| among codes of the same hs_level for the same source, reporter, partner, flow, currency and period (1 = largest driver, up or down).
 -- column vintage: Release date (or fetch date) of this period's value.
+-- materialized: view
 WITH detail AS (
     SELECT
         source, reporter, partner, flow, currency, period_type, period_start, period_end, months,

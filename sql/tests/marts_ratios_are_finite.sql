@@ -34,12 +34,11 @@ FROM (UNPIVOT (SELECT source, reporter, run_start, COLUMNS('gap|_yoy|balance')
     ON COLUMNS('gap|_yoy|balance') INTO NAME name VALUE value)
 WHERE NOT isfinite(value)
 UNION ALL
-SELECT 'commodity_drivers', source, reporter, period_start, name, value
-FROM (UNPIVOT (SELECT source, reporter, period_start,
-        COLUMNS('yoy|share|contribution|change|total')
-    FROM marts.commodity_drivers)
-    ON COLUMNS('yoy|share|contribution|change|total') INTO NAME name VALUE value)
-WHERE NOT isfinite(value)
+-- marts.commodity_drivers (a view) divides only by bases it has checked are > 0 (or ≠ 0), so its
+-- ratios are finite when the values it reads are: checked on those instead of the whole view.
+SELECT 'commodity_drivers', source, reporter, period_start, 'value', value
+FROM intermediate.observations
+WHERE is_headline AND flow IN ('X', 'M') AND NOT isfinite(value)
 UNION ALL
 SELECT 'revisions', source, reporter, period_start, name, value
 FROM (UNPIVOT (SELECT source, reporter, period_start, COLUMNS('value$|change')
