@@ -933,6 +933,34 @@ def test_real_gacc_pages_give_no_comparable_pair_and_every_mart_has_china(real_g
     assert mismatched["n"] == 0
 
 
+def _gacc_editions(con, usd: dict[str, float]) -> None:
+    """Made-up GACC March 2026 exports by partner in both editions, and made-up ECB rates:
+    CNY 7.80 and USD 1.08 per EUR → 0.138462 USD per CNY."""
+    cny = {"USA": 100e9, "VNM": 50e9, "KOR": 5e9, "JPN": 20e9}
+    load_rates(con, {("CNY", month(2026, 3)): 7.80, ("USD", month(2026, 3)): 1.08})
+    load(con, [observation(source="gacc", partner=p, flow="X", start=month(2026, 3), value=v,
+                           currency=c) for c, values in (("CNY", cny), ("USD", usd))
+               for p, v in values.items()])
+
+
+def test_gacc_cny_edition_at_the_ecb_rate_is_checked_against_the_usd_edition():
+    consistent = {"USA": 13.80e9,  # 13.846e9 at the ECB rate: 0.3 % apart (GACC's own rate)
+                  "VNM": 6.90e9,   # 6.923e9 at the ECB rate: 0.3 % apart
+                  "KOR": 0.60e9,   # 0.692e9: 13 % apart, but under USD 1 billion: not compared
+                  "JPN": 2.80e9}   # 2.769e9: 1.1 % apart, within 2 %
+    con = warehouse()
+    _gacc_editions(con, consistent)
+    assert build(con)["gacc_cny_usd_editions"] == 0
+    con = warehouse()
+    _gacc_editions(con, {**consistent, "VNM": 690e9})  # one USD value 100 × too large
+    warnings: list[str] = []
+    build(con, warnings=warnings)  # reported, never blocking
+    offending = data_test_rows(con, "gacc_cny_usd_editions")
+    assert [(r["partner"], round(r["gap_ratio"], 4)) for r in offending] == [("VNM", -0.99)]
+    assert round(offending[0]["cny_edition_at_ecb_rate_usd"] / 1e6, 1) == 6923.1
+    assert len(warnings) == 1 and "gacc_cny_usd_editions" in warnings[0]
+
+
 # ------------------------------------------------------------------------------------------
 # The whole build
 # ------------------------------------------------------------------------------------------
