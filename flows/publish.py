@@ -143,16 +143,23 @@ def publish(built: Path, database: Path) -> None:
 
 def export_marts(database: Path, exports: Path) -> list[Path]:
     """Write every ``marts`` table and view of ``database`` to ``exports/<table>.parquet`` (a view
-    such as ``marts.commodity_drivers`` is computed here, once); return the paths.
+    such as ``marts.commodity_drivers`` is computed here, once, under the build's memory limit and
+    spilling to ``exports/.spill-<pid>``); return the paths.
 
     Each file is written to ``.<table>.parquet.tmp-<pid>`` and renamed into place, so a reader
     opens either the previous or the new complete file. ``*.parquet`` files of marts that no longer
     exist are deleted. Parquet (zstd) opens in DuckDB, polars, pandas/pyarrow, Spark and R arrow.
     """
+    from flows.build import build_memory_limit  # flows.build imports this module
+
     exports.mkdir(parents=True, exist_ok=True)
     written = []
+    spill = exports / f".spill-{os.getpid()}"
     con = duckdb.connect(str(database), read_only=True)
     try:
+        # a view over tens of millions of detail rows is computed here: bounded like the build
+        con.execute(f"SET memory_limit = '{build_memory_limit()}'")
+        con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
         tables = [
             row[0]
             for row in con.execute(
@@ -172,6 +179,7 @@ def export_marts(database: Path, exports: Path) -> list[Path]:
             written.append(target)
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
     current = {path.name for path in written}
     for stale in exports.glob("*.parquet"):
         if stale.name not in current:
