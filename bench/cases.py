@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -252,6 +253,19 @@ def case_marts(database: str, detail_warehouse: str | None = None) -> dict:
     return out
 
 
+def case_export(database: str, folder: str) -> dict:
+    """:func:`flows.publish.export_marts` of the models case's warehouse: every mart to Parquet,
+    views (``marts.commodity_drivers``) computed on the way."""
+    from flows.publish import export_marts
+
+    started = time.perf_counter()
+    written = export_marts(Path(database), Path(folder))
+    out = {"seconds": time.perf_counter() - started,
+           "files": {p.stem: p.stat().st_size for p in written}}  # fmt: skip
+    shutil.rmtree(folder, ignore_errors=True)
+    return out
+
+
 #: An analyst's question answered from the detail in place: each HS chapter's exports and
 #: imports by partner (publisher's breakdown totals only, one HS level).
 DETAIL_QUERY = """
@@ -353,6 +367,7 @@ CASES = {
     "generate": case_generate, "ours": case_ours, "ours_profile": case_ours_profile,
     "duckdb": case_duckdb, "pandas": case_pandas,
     "marts_setup": case_marts_setup, "marts": case_marts, "marts_totals": case_marts_totals,
+    "export": case_export,
     "refresh": case_refresh,
 }  # fmt: skip
 

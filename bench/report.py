@@ -111,6 +111,15 @@ def write_report(results: dict, out: Path) -> None:
         for name, seconds in sorted(last["per_model_seconds"].items(), key=lambda kv: -kv[1]):
             body.append(f"| {name} | {_f(seconds)} | {last['rows'].get(name, 0):,} |")
         body.append("")
+        export = models.get("export")
+        if export:
+            sizes = ", ".join(f"{name} {size / 2**20:,.0f} MiB"
+                              for name, size in sorted(export["files"].items(), key=lambda kv: -kv[1])[:3])
+            body += [
+                "Not in the ratio: the publish step's Parquet export of every mart "
+                "(`flows.publish.export_marts`), which computes the views (`marts.commodity_drivers`), "
+                f"took {_f(export['seconds'])} s wall, {_f(export['cpu'])} CPU-s, peak "
+                f"{export['peak_rss_mb']:,.0f} MiB (one run; largest files: {sizes}).", ""]
     for key, title, target, what in (
         ("refresh_temporary", "No-change refresh, Prefect's temporary API",
          "refresh_temporary", "no-change refresh ÷ no-op flow (temporary API)"),

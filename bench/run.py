@@ -280,6 +280,8 @@ def model_cases(runner: Runner, work: Path, rows_m: float, n: int) -> dict:
         runner, n, lambda: runner.case("copy", {"database": str(database), "out": copy}),
         lambda: runner.case("marts", {"database": str(database)}),
     ))  # fmt: skip
+    # not in the ratio: the publish step's Parquet export, where views are computed
+    out["export"] = runner.case("export", {"database": str(database), "folder": str(work / "exports")})
     out["rows"] = rows
     database.unlink()
     return out
