@@ -96,6 +96,12 @@ RULES: list[Rule] = [
 ]
 
 
+def missing_key_body(real: Path = DEFAULT_REAL) -> bytes:
+    """The recorded 401 body (``real/`` + :data:`MISSING_KEY`), else :data:`MISSING_KEY_BODY`."""
+    path = Path(real) / MISSING_KEY
+    return path.read_bytes() if path.is_file() else MISSING_KEY_BODY
+
+
 def _apim(status: int, message: str, headers: dict | None = None) -> Response:
     body = json.dumps({"statusCode": status, "message": message}).encode()
     return ok(body, "application/json", status=status, headers=headers)
@@ -125,10 +131,9 @@ class Double(PublisherDouble):
         freq = match.group(3)
         args = {k.lower(): v for k, v in request.args.items()}
         if keyed and not (request.headers.get(KEY_HEADER) or args.get("subscription-key")):
-            recorded = self.path(MISSING_KEY)
-            body = recorded.read_bytes() if recorded is not None else MISSING_KEY_BODY
+            body = missing_key_body(self.real)
             headers = {"WWW-Authenticate": "AzureApiManagementKey"}  # sources.md §1
-            if recorded is None:  # plain clone: the recording is not bundled (terms unclear)
+            if body is MISSING_KEY_BODY:  # plain clone: the recording is not bundled (terms unclear)
                 headers["X-Test-Double"] = "reconstructed body, recording absent"
             raise Refused(ok(body, "application/json", status=401, headers=headers),
                           "keyed endpoint without a subscription key")
