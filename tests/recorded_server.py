@@ -1,7 +1,8 @@
 """A loopback HTTP server: the strict double of the six publishers (:mod:`tests.double`).
 
 It serves the files of ``shared/data/real`` (see its PROVENANCE.md) at the paths the pipeline asks
-for, so ``trade-imbalance refresh`` runs end to end with no network. Each publisher lives under a
+for, so ``trade-imbalance refresh`` runs end to end with no network. Without ``shared/`` (a plain
+clone) it serves what the repository holds (:data:`PLAIN_CLONE`). Each publisher lives under a
 path prefix, matching these settings::
 
     TRADE_IMBALANCE_GACC_BASE_URL=http://127.0.0.1:8765/gacc
@@ -35,6 +36,23 @@ from tests.double import DEFAULT_REAL, StrictPublishers
 #: The name the tests and the README use for the strict double.
 RecordedPublishers = StrictPublishers
 
+#: What the server answers from a plain clone (no ``shared/``): printed at start.
+PLAIN_CLONE = """\
+Recorded payloads not found at {real}: serving what the repository holds.
+  Real excerpts bundled under tests/fixtures/*/sample/ (terms in the NOTICE.md beside them):
+    census    US exports/imports by country, 2024-10 to 2024-12
+              (try: refresh --source census --reporter USA --from 2024-10 --to 2024-12)
+    eurostat  euro-area (EA20) imports, 2020-01 to 2024-12, 2025-10 and 2025-11
+    ecb       CNY per EUR 2025-10 to 2026-04, USD per EUR 1999-2019
+  MADE-UP values, labelled (X-Test-Double: made-up values; tests/fixtures/*/README.md):
+    comtrade  China 2010 annual (--comtrade-frequency A), every reporter's 2021 monthly
+              exports to the World (5 reporters), keyed China monthly 2025-2026
+    imf       any valid IMTS request, monthly or annual (US 2023-2024 annual: the stand-in
+              tests/fixtures/imf/...made_up.xml)
+  Not served (404): GACC tables (only an illustrative 2025 index page is bundled) and anything
+  else not listed.
+"""
+
 
 def point_publishers_at(httpserver, handler, monkeypatch) -> None:
     """Route every request of a pytest-httpserver to ``handler`` and point all six publishers'
@@ -55,15 +73,16 @@ def main() -> None:  # pragma: no cover - manual use
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--real", type=Path, default=DEFAULT_REAL, help="shared/data/real folder")
+    parser.add_argument("--real", type=Path, default=DEFAULT_REAL,
+                        help="shared/data/real folder (absent: bundled samples and made-up values)")
     args = parser.parse_args()
     if not args.real.is_dir():
-        parser.error(f"recorded payloads not found at {args.real}")
+        print(PLAIN_CLONE.format(real=args.real))
     base = f"http://{args.host}:{args.port}"
     print("Point the pipeline at this server:")
     for source in ("gacc", "comtrade", "imf", "census", "eurostat", "ecb"):
         print(f"  export TRADE_IMBALANCE_{source.upper()}_BASE_URL={base}/{source}")
-    print("  export TRADE_IMBALANCE_REQUESTS_PER_MINUTE=6000")
+    print("  export TRADE_IMBALANCE_REQUESTS_PER_MINUTE=6000", flush=True)
     run_simple(args.host, args.port, RecordedPublishers(args.real).wsgi, threaded=True)
 
 

@@ -3,7 +3,10 @@
 Real payloads are read from ``shared/data/real/comtrade/`` (see its PROVENANCE.md); the values
 asserted are printed in those files (file and field named at each assertion). One JSON response
 is rebuilt here from the real rows of ``get_C_M_HS_allreporters_X_p0_TOTAL_2021-01_2021-12_pandas.csv``
-(values real, envelope reconstructed). Payloads that are made up say so: the fixture
+(values real, envelope reconstructed). Without ``shared/`` (a plain clone) the same tests run on
+the recordings' MADE-UP stand-ins (``tests/fixtures/comtrade/*_made_up*``, same layouts, written by
+``tests/builders/comtrade.py``) and assert the made-up figures (the second value of each
+``(recorded, made up)`` pair below). Other payloads that are made up say so: the fixture
 ``tests/fixtures/comtrade/breakdowns_mixed_made_up.json`` and the generated cap payloads.
 """
 
@@ -23,8 +26,11 @@ from flows.schema import OBSERVATION_SCHEMA
 from flows.settings import Settings, get_settings
 from flows.sources import comtrade
 from flows.sources.base import AuthError, FetchRequest, ParseError, PlanContext
+from tests.builders import comtrade as comtrade_builder
 from tests.builders.comtrade import monthly_records
-from tests.conftest import real_file
+from tests.conftest import REAL, recording_or_sample
+from tests.double import is_made_up
+from tests.double.comtrade import missing_key_body
 
 FIXTURES = Path(__file__).parent / "fixtures" / "comtrade"
 BASE = "https://comtrade.example.test/api"
@@ -84,6 +90,13 @@ def rows_by(frame: pl.DataFrame, *keys: str) -> dict:
     }
     assert len(rows) == frame.height, f"rows are not unique by {keys}"
     return rows
+
+
+def recorded(name: str) -> tuple[bytes, bool]:
+    """The recording ``comtrade/<name>`` (or, without ``shared/``, its MADE-UP stand-in) and
+    whether it is the stand-in."""
+    path = recording_or_sample(f"comtrade/{name}")
+    return path.read_bytes(), is_made_up(path)
 
 
 def made_up() -> dict:
@@ -282,8 +295,13 @@ def test_comtrade_code_for_plan(key, code):
 # real payloads
 
 
-def test_parse_china_2010_annual_with_argentina_and_germany(real_data):
-    body = real_file(real_data, "comtrade/get_C_A_HS_r156_p32-280-276_2010_TOTAL.json").read_bytes()
+#: China 2010 primaryValue by (partner, flow): (recorded, MADE-UP stand-in).
+CHINA_2010 = {("ARG", "M"): (6804128143.0, 5e9), ("ARG", "X"): (6115764185.0, 4e9),
+              ("DEU", "M"): (74251272075.0, 60e9), ("DEU", "X"): (68047133397.0, 50e9)}  # fmt: skip
+
+
+def test_parse_china_2010_annual_with_argentina_and_germany():
+    body, made_up_values = recorded("get_C_A_HS_r156_p32-280-276_2010_TOTAL.json")
     # The recorded request (PROVENANCE.md): data/v1/get/C/A/HS, reporter 156, partners 32,280,276.
     req = request(
         "https://comtradeapi.un.org/data/v1/get/C/A/HS", "A", date(2010, 1, 1), date(2010, 12, 1),
@@ -295,10 +313,9 @@ def test_parse_china_2010_annual_with_argentina_and_germany(real_data):
     assert frame.height == 4  # partner 280 (former FRG) returns no record
     rows = rows_by(frame, "partner", "flow")
     # primaryValue of each record in the file:
-    assert rows[("ARG", "M")]["value"] == 6804128143.0
-    assert rows[("ARG", "X")]["value"] == 6115764185.0
-    assert rows[("DEU", "M")]["value"] == 74251272075.0
-    assert rows[("DEU", "X")]["value"] == 68047133397.0
+    assert {key: row["value"] for key, row in rows.items()} == {
+        key: pair[made_up_values] for key, pair in CHINA_2010.items()
+    }
     assert rows[("ARG", "M")]["valuation"] == "CIF" and rows[("DEU", "M")]["valuation"] == "CIF"
     assert rows[("ARG", "X")]["valuation"] == "FOB" and rows[("DEU", "X")]["valuation"] == "FOB"
     first = rows[("ARG", "M")]
@@ -312,47 +329,48 @@ def test_parse_china_2010_annual_with_argentina_and_germany(real_data):
 
 
 @pytest.mark.parametrize(
-    ("name", "partner", "kind", "value"),
+    ("name", "partner", "kind", "values"),
     [
-        # primaryValue in each file; partner 0 ("W00") and 842 ("USA")
-        ("preview_C_A_HS_ind_699_X_2022_TOTAL_world.json", "WLD", "world", 452684213646.747),
-        ("preview_C_A_HS_ind_699_X_2022_TOTAL_partner842.json", "USA", "country", 80230193279.727),
+        # primaryValue in each file (recorded, MADE-UP stand-in); partner 0 ("W00") and 842 ("USA")
+        ("preview_C_A_HS_ind_699_X_2022_TOTAL_world.json", "WLD", "world",
+         (452684213646.747, 400000000000.5)),
+        ("preview_C_A_HS_ind_699_X_2022_TOTAL_partner842.json", "USA", "country",
+         (80230193279.727, 75000000000.25)),
     ],
 )
-def test_parse_india_2022_preview(real_data, name, partner, kind, value):
-    raw = real_file(real_data, f"comtrade/{name}").read_bytes()
-    recorded = json.loads(raw)["url"]  # the SDK's wrapper key, tolerated by parse
+def test_parse_india_2022_preview(name, partner, kind, values):
+    raw, made_up_values = recorded(name)
+    recorded_url = json.loads(raw)["url"]  # the SDK's wrapper key, tolerated by parse
     req = request(
         "https://comtradeapi.un.org/public/v1/preview/C/A/HS", "A", date(2022, 1, 1),
         date(2022, 12, 1), reporter="IND", maxRecords="5",
-        partnerCode=recorded.split("partnerCode=")[1].split("&")[0],
+        partnerCode=recorded_url.split("partnerCode=")[1].split("&")[0],
     )
     (row,) = comtrade.parse(raw, req).to_dicts()
     assert (row["reporter"], row["partner"], row["partner_kind"]) == ("IND", partner, kind)
-    assert (row["flow"], row["valuation"], row["value"]) == ("X", "FOB", value)
+    assert (row["flow"], row["valuation"], row["value"]) == ("X", "FOB", values[made_up_values])
     # isReported false, legacyEstimationFlag 4
     assert row["status"] == "estimated"
     assert row["release"] == "UN Comtrade API v1 C/A/HS (classification H6)"
 
 
-def test_parse_trade_matrix_germany_to_france(real_data):
-    body = real_file(
-        real_data, "comtrade/getTradeMatrix_C_A_TM_r280-276_p251-250_X_2023_TOTAL.json"
-    ).read_bytes()
+def test_parse_trade_matrix_germany_to_france():
+    body, made_up_values = recorded("getTradeMatrix_C_A_TM_r280-276_p251-250_X_2023_TOTAL.json")
     req = request(
         "https://comtradeapi.un.org/data/v1/getTradeMatrix/C/A/TM", "A", date(2023, 1, 1),
         date(2023, 12, 1), flowCode="X", partnerCode="251,250", reporterCode="280,276",
     )
     (row,) = comtrade.parse(body, req).to_dicts()
     # reporterCode 276 "DEU", partnerCode 251 "FRA" (France with Monaco), primaryValue in the file
+    value = (130336161906.531, 100000000000.125)[made_up_values]
     assert (row["reporter"], row["partner"]) == ("DEU", "FRA")
-    assert (row["flow"], row["valuation"], row["value"]) == ("X", "FOB", 130336161906.531)
+    assert (row["flow"], row["valuation"], row["value"]) == ("X", "FOB", value)
     assert row["status"] == "estimated"  # isReported false (converted to SS)
     assert row["release"] == "UN Comtrade API v1 C/A/SS (classification SS)"
 
 
-def test_parse_empty_answer_is_an_empty_frame(real_data):
-    body = real_file(real_data, "comtrade/get_S_A_EB_r156_2010_empty.json").read_bytes()
+def test_parse_empty_answer_is_an_empty_frame():
+    body, _ = recorded("get_S_A_EB_r156_2010_empty.json")
     req = request(
         "https://comtradeapi.un.org/data/v1/get/S/A/EB", "A", date(2010, 1, 1), date(2010, 12, 1),
         reporter="CHN",
@@ -362,8 +380,8 @@ def test_parse_empty_answer_is_an_empty_frame(real_data):
     assert frame.schema == pl.Schema(OBSERVATION_SCHEMA)
 
 
-def test_missing_key_401_is_an_auth_error_and_a_parse_error(real_data, httpserver, monkeypatch):
-    body = real_file(real_data, "comtrade/error_401_missing_subscription_key.json").read_bytes()
+def test_missing_key_401_is_an_auth_error_and_a_parse_error(httpserver, monkeypatch):
+    body = missing_key_body(REAL)  # recorded, else the double's reconstruction of the sentence
     settings = env_settings(monkeypatch, base=httpserver.url_for("/comtrade"))  # no key
     # The recorded exchange (PROVENANCE.md): GET data/v1/get/C/A/HS?cmdCode=TOTAL&reporterCode=156
     # &period=2020 without a key answered 401 with this body.
@@ -387,8 +405,8 @@ def test_missing_key_401_is_an_auth_error_and_a_parse_error(real_data, httpserve
     assert "TRADE_IMBALANCE_COMTRADE_API_KEY" in str(info.value)
 
 
-def test_keyed_fetch_through_the_http_layer(real_data, httpserver, monkeypatch):
-    body = real_file(real_data, "comtrade/get_C_A_HS_r156_p32-280-276_2010_TOTAL.json").read_bytes()
+def test_keyed_fetch_through_the_http_layer(httpserver, monkeypatch):
+    body, made_up_values = recorded("get_C_A_HS_r156_p32-280-276_2010_TOTAL.json")
     settings = env_settings(monkeypatch, base=httpserver.url_for("/comtrade"), key="test-key")
     (req,) = comtrade.plan(
         context(settings, partners=("ARG", "DEU"), start=date(2010, 1, 1), end=date(2010, 12, 1),
@@ -407,18 +425,30 @@ def test_keyed_fetch_through_the_http_layer(real_data, httpserver, monkeypatch):
         client.close()
     httpserver.check_assertions()
     rows = rows_by(comtrade.parse(fetched.body, req), "partner", "flow")
-    assert rows[("ARG", "M")]["value"] == 6804128143.0  # primaryValue, China imports from ARG
+    # primaryValue, China imports from ARG
+    assert rows[("ARG", "M")]["value"] == CHINA_2010[("ARG", "M")][made_up_values]
 
 
 # ------------------------------------------------------------------------------------------
-# monthly: real rows in a reconstructed v1 envelope
+# monthly: real rows in a reconstructed v1 envelope (MADE-UP rows without shared/)
 
-def test_monthly_2021_rebuilt_from_real_rows(real_data):
-    path = real_file(
-        real_data, "comtrade/get_C_M_HS_allreporters_X_p0_TOTAL_2021-01_2021-12_pandas.csv"
-    )
+#: (recorded, MADE-UP stand-in) values checked in the monthly file.
+MONTHLY_2021 = {
+    "rows": (1202, 60),  # every record is a total; none dropped (made up: 5 reporters × 12)
+    # China (156) primaryValue: 202101 = 263633235503.0, 202102 = 204513895257.0 (separate
+    # months here, unlike GACC's combined Jan-Feb)
+    ("CHN", 1): (263633235503.0, 201e9), ("CHN", 2): (204513895257.0, 202e9),
+    ("IND", 1): (27500549438.864, 25100000000.5),  # reporterCode 699
+    ("VNM", 1): (28545770525.0, 28010000000.0),  # 704
+    ("USA", 1): (127476378280.0, 120500000000.0),  # 842
+}  # fmt: skip
+
+
+def test_monthly_2021_rebuilt_from_real_rows():
+    path = recording_or_sample(comtrade_builder.MONTHLY_2021)
+    which = is_made_up(path)
     records = list(monthly_records(path))
-    # Values real; the envelope is reconstructed (the CSV kept only the records).
+    # Values real (or made up); the envelope is reconstructed (the CSV kept only the records).
     payload = {"elapsedTime": "reconstructed", "count": len(records), "data": records, "error": ""}
     req = request(
         "https://comtradeapi.un.org/data/v1/get/C/M/HS", "M", date(2021, 1, 1), date(2021, 12, 1),
@@ -426,16 +456,11 @@ def test_monthly_2021_rebuilt_from_real_rows(real_data):
         period=",".join(f"2021{m:02d}" for m in range(1, 13)),
     )
     frame = comtrade.parse(json.dumps(payload).encode(), req)
-    assert frame.height == 1202  # every record is a total; none dropped
+    assert frame.height == MONTHLY_2021["rows"][which]
     assert set(frame["partner"]) == {"WLD"} and set(frame["flow"]) == {"X"}
     rows = rows_by(frame, "reporter", "period_start")
-    # China (156) primaryValue: 202101 = 263633235503.0, 202102 = 204513895257.0 (separate
-    # months here, unlike GACC's combined Jan-Feb)
-    assert rows[("CHN", date(2021, 1, 1))]["value"] == 263633235503.0
-    assert rows[("CHN", date(2021, 2, 1))]["value"] == 204513895257.0
-    assert rows[("IND", date(2021, 1, 1))]["value"] == 27500549438.864  # reporterCode 699
-    assert rows[("VNM", date(2021, 1, 1))]["value"] == 28545770525.0  # 704
-    assert rows[("USA", date(2021, 1, 1))]["value"] == 127476378280.0  # 842
+    for reporter, month in (k for k in MONTHLY_2021 if k != "rows"):
+        assert rows[(reporter, date(2021, month, 1))]["value"] == MONTHLY_2021[(reporter, month)][which]
     assert ("NOR", date(2021, 1, 1)) in rows  # reporterCode 579 (ISO numeric would be 578)
     china = frame.filter(pl.col("reporter") == "CHN").sort("period_start")
     assert china["period_start"].to_list() == [date(2021, m, 1) for m in range(1, 13)]
@@ -443,6 +468,25 @@ def test_monthly_2021_rebuilt_from_real_rows(real_data):
     assert set(china["months"]) == {1} and set(china["period_type"]) == {"month"}
     assert set(china["status"]) == {"estimated"}  # isReported False, legacyEstimationFlag 4
     assert set(china["release"]) == {"UN Comtrade API v1 C/M/HS (classification H5)"}
+
+
+def test_made_up_stand_ins_are_current_and_consistent():
+    """The files in tests/fixtures/comtrade/ are what tests/builders/comtrade.py writes, every
+    record has exactly a real record's keys, and the totals hold together."""
+    real_keys = list(comtrade_builder.made_up_record(156, 0, "X", "2010", 1.0))
+    for name, (_recording, build) in comtrade_builder.FIXTURES.items():
+        body = (comtrade_builder.FIXTURE_DIR / name).read_bytes()
+        assert body == build(), f"{name} is stale: run uv run python -m tests.builders.comtrade"
+        assert "_made_up" in name
+        if name.endswith(".json") and b'"typeCode"' in body and b"rowKey" not in body:
+            payload = json.loads(body)
+            assert payload["count"] == len(payload["data"]) > 0
+            assert all(list(record) == real_keys for record in payload["data"]), name
+            assert {r["reporterDesc"] for r in payload["data"]} == {"made up"}
+    india = comtrade_builder.INDIA_2022
+    assert india[842] < india[0]  # the USA below the World
+    bulk = comtrade_builder.BULK_2000
+    assert bulk[0] >= sum(v for partner, v in bulk.items() if partner != 0)
 
 
 # ------------------------------------------------------------------------------------------

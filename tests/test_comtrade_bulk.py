@@ -12,6 +12,12 @@ Real payloads (``shared/data/real/comtrade``, see its PROVENANCE.md):
   gzipped) and parses that. Values asserted are read off the CSV (line numbers count the
   header as line 1).
 
+Without ``shared/`` (a plain clone) both give way to their MADE-UP stand-ins
+(``tests/fixtures/comtrade/comtradr_vignette10_bulk_C_A_H0_r32_2000_made_up.csv`` and
+``bulk_get_C_A_listing_r32_1962_made_up.json``, same layouts, written by
+``tests/builders/comtrade.py``) and the tests assert the made-up figures (second value of each
+``(recorded, made up)`` pair).
+
 Everything else is made up and says so: the listing entry (publication date, hash) of that
 sample file, and the small malformed files of the bad-input tests.
 """
@@ -33,7 +39,9 @@ from flows.schema import OBSERVATION_SCHEMA, conform
 from flows.settings import get_settings
 from flows.sources import comtrade_bulk as bulk
 from flows.sources.base import Fetched, FetchRequest, ParseError
-from tests.conftest import real_file
+from tests.builders import comtrade as comtrade_builder
+from tests.conftest import recording_or_sample
+from tests.double import is_made_up
 
 BASE = "https://comtrade.example.test"
 SAMPLE = "comtrade/comtradr_vignette10_bulk_C_A_H0_r32_2000_first100.csv"
@@ -57,9 +65,10 @@ SAMPLE_FILE = bulk.BulkFile(
 )  # fmt: skip
 
 
-def sample_as_bulk_file(real_data) -> bytes:
-    """The recorded sample back in the bulk layout: gzipped TSV with the API's field names."""
-    with open(real_file(real_data, SAMPLE), newline="", encoding="utf-8") as handle:
+def sample_as_bulk_file() -> bytes:
+    """The recorded sample (or its MADE-UP stand-in) back in the bulk layout: gzipped TSV with
+    the API's field names."""
+    with open(recording_or_sample(SAMPLE), newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     assert tuple(rows[0]) == COMTRADR_NAMES  # the positional renaming below is exact
     lines = ["\t".join(bulk.BULK_COLUMNS)] + ["\t".join(row) for row in rows[1:]]
@@ -94,17 +103,31 @@ def edited(**changes: str) -> list[str]:
 # the real bulk sample
 
 
-def test_real_bulk_sample_parses_to_detail_rows(real_data):
-    frame = bulk.parse(sample_as_bulk_file(real_data), sample_request())
+#: (recorded, MADE-UP stand-in) figures of the sample: rows, and primary_value by partner code.
+SAMPLE_FIGURES = {
+    "rows": (100, len(comtrade_builder.BULK_2000)),
+    # line 2: partner_code 0, primary_value 26341029193.0 (Argentina's exports to the world, 2000)
+    0: (26341029193.0, 30e9),
+    # line 3: partner_code 12 (Algeria), primary_value 69888036.0
+    12: (69888036.0, 50e6),
+    # partner_code 490 "Other Asia, nes" is Taiwan (DESIGN.md §4), primary_value 64397680.0
+    490: (64397680.0, 60e6),
+    # partner_code 76 (Brazil): primary_value 6990801568.0
+    76: (6990801568.0, 7e9),
+}  # fmt: skip
+
+
+def test_bulk_sample_parses_to_detail_rows():
+    which = is_made_up(recording_or_sample(SAMPLE))
+    frame = bulk.parse(sample_as_bulk_file(), sample_request())
 
     assert frame.schema == pl.Schema(bulk.DETAIL_SCHEMA)
-    assert frame.height == 100  # every row kept
+    assert frame.height == SAMPLE_FIGURES["rows"][which]  # every row kept
     conform(frame.select(list(OBSERVATION_SCHEMA)), context="sample")  # canonical shape holds
     by_partner = {row["partner_code"]: row for row in frame.iter_rows(named=True)}
-    # line 2: partner_code 0, primary_value 26341029193.0 (Argentina's exports to the world, 2000)
     world = by_partner[0]
     assert (world["partner"], world["partner_kind"]) == ("WLD", "world")
-    assert world["value"] == 26341029193.0
+    assert world["value"] == SAMPLE_FIGURES[0][which]
     assert (world["reporter"], world["flow"], world["valuation"], world["currency"]) == (
         "ARG", "X", "FOB", "USD",
     )
@@ -113,12 +136,10 @@ def test_real_bulk_sample_parses_to_detail_rows(real_data):
     )
     assert world["release"] == "UN Comtrade bulk v1 C/A/H0 (classification H0)"
     assert world["vintage"] == date(2020, 6, 30)  # the made-up listing entry's publicationDate
-    # line 3: partner_code 12 (Algeria), primary_value 69888036.0
-    assert (by_partner[12]["partner"], by_partner[12]["value"]) == ("DZA", 69888036.0)
-    # partner_code 490 "Other Asia, nes" is Taiwan (DESIGN.md §4), primary_value 64397680.0
-    assert (by_partner[490]["partner"], by_partner[490]["value"]) == ("TWN", 64397680.0)
-    # partner_code 76 (Brazil): primary_value 6990801568.0
-    assert (by_partner[76]["partner"], by_partner[76]["value"]) == ("BRA", 6990801568.0)
+    for code, iso in ((12, "DZA"), (490, "TWN"), (76, "BRA")):
+        assert (by_partner[code]["partner"], by_partner[code]["value"]) == (
+            iso, SAMPLE_FIGURES[code][which],
+        )
     # every row: cmd_code TOTAL, customs C00, partner2code 0, mot_code 0, flags is_reported 1,
     # legacy_estimation_flag 0, is_original_classification 0, is_aggregate 0; qty empty
     assert frame.get_column("commodity").unique().to_list() == ["TOTAL"]
@@ -128,12 +149,12 @@ def test_real_bulk_sample_parses_to_detail_rows(real_data):
     assert frame.get_column("status").unique().to_list() == ["reported"]
     assert not frame.get_column("is_original_classification").any()
     assert not frame.get_column("is_aggregate").any()
-    assert frame.get_column("qty").null_count() == 100
+    assert frame.get_column("qty").null_count() == frame.height
     assert frame.get_column("period").unique().to_list() == ["2000"]
 
 
-def test_real_bulk_sample_header_names_are_checked(real_data):
-    with open(real_file(real_data, SAMPLE), newline="", encoding="utf-8") as handle:
+def test_bulk_sample_header_names_are_checked():
+    with open(recording_or_sample(SAMPLE), newline="", encoding="utf-8") as handle:
         raw = handle.read()
     # The converted R frame itself (comma-separated, snake_case) is not a bulk file.
     with pytest.raises(ParseError) as info:
@@ -154,19 +175,23 @@ def listing_request_1962() -> FetchRequest:
     )
 
 
-def test_real_listing_gives_publication_date_and_file_hash(real_data):
-    body = real_file(real_data, LISTING).read_bytes()
-    files = bulk.parse_listing(body, listing_request_1962())
+def test_listing_gives_publication_date_and_file_hash():
+    path = recording_or_sample(LISTING)
+    files = bulk.parse_listing(path.read_bytes(), listing_request_1962())
 
     assert len(files) == 1
     (entry,) = files
-    # fields of data[0] in bulk_get_C_A_listing_r32_1962.json
-    assert entry.publication_date == "2003-04-29T11:24:10Z"
-    assert entry.vintage == date(2003, 4, 29)
-    assert entry.row_key == "b07f98ee4cfb477c5b86923bbf159d48ca519ccb35c35865b3578b075fc918fb"
+    # fields of data[0] in bulk_get_C_A_listing_r32_1962.json (else in its MADE-UP stand-in)
+    published, day, row_key, size = (
+        ("2004-05-17T09:30:00Z", date(2004, 5, 17), comtrade_builder.LISTING_ROW_KEY, "120.00 KB")
+        if is_made_up(path) else
+        ("2003-04-29T11:24:10Z", date(2003, 4, 29),
+         "b07f98ee4cfb477c5b86923bbf159d48ca519ccb35c35865b3578b075fc918fb", "183.34 KB")
+    )  # fmt: skip
+    assert (entry.publication_date, entry.vintage, entry.row_key) == (published, day, row_key)
     assert (entry.reporter_code, entry.reporter, entry.period) == (32, "ARG", "1962")
     assert (entry.type_code, entry.freq, entry.classification, entry.file_size) == (
-        "C", "A", "S1", "183.34 KB",
+        "C", "A", "S1", size,
     )
     request = bulk.file_request(BASE, entry)
     assert request.url == f"{BASE}/bulk/v1/file/32/{entry.row_key}"  # fileUrl is that hash
@@ -315,8 +340,8 @@ def test_listing_and_file_through_the_http_layer(httpserver, monkeypatch, tmp_pa
 # bad bulk files
 
 
-def test_truncated_gzip_is_a_parse_error(real_data):
-    body = sample_as_bulk_file(real_data)
+def test_truncated_gzip_is_a_parse_error():
+    body = sample_as_bulk_file()
     with pytest.raises(ParseError) as info:
         bulk.parse(body[: len(body) // 2], sample_request())
     assert info.value.source == "comtrade"

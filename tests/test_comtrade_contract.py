@@ -5,7 +5,9 @@
   (``comtrade/error_401_missing_subscription_key.json``), 429 (comtradeapicall issue #3 wording),
   400 and the legacy ``validation`` block ("Maximum resultset is: 10000"; layout of the recorded
   ``comtrade/legacy_api_get_r8_ps2014_TOTAL_trimmed.json``). Bodies other than the recorded 401
-  are written here from the quoted wording (made up around it).
+  are written here from the quoted wording (made up around it). Without ``shared/`` the recorded
+  bodies give way to the double's reconstruction of the 401 and the MADE-UP stand-ins
+  (``tests/fixtures/comtrade/*_made_up*``, same layouts) of the others.
 * memo flows from the MADE-UP fixture ``tests/fixtures/comtrade/memo_flows_made_up.json``;
 * runs against the strict double: a malformed request fails with Comtrade's message, the quota
   stops the source with its wait, a 429 with ``Retry-After`` is retried, the preview is split one
@@ -40,7 +42,8 @@ from flows.sources.base import (
     QuotaExceeded,
     RequestRefused,
 )
-from tests.conftest import real_file
+from tests.conftest import REAL, recording_or_sample
+from tests.double.comtrade import missing_key_body
 from tests.recorded_server import RecordedPublishers, point_publishers_at
 
 FIXTURES = Path(__file__).parent / "fixtures" / "comtrade"
@@ -69,9 +72,8 @@ def test_quota_403_is_quota_exceeded_with_the_wait():
     assert QUOTA in str(error) and "Retry-After 11657" in str(error)
 
 
-def test_missing_and_invalid_keys_are_auth_errors_with_the_publishers_sentence(real_data):
-    recorded = real_file(real_data, "comtrade/error_401_missing_subscription_key.json").read_bytes()
-    missing = comtrade.interpret(answer(401, recorded))
+def test_missing_and_invalid_keys_are_auth_errors_with_the_publishers_sentence():
+    missing = comtrade.interpret(answer(401, missing_key_body(REAL)))
     assert isinstance(missing, AuthError)
     assert "Access denied due to missing subscription key" in str(missing)  # the recorded message
     invalid = comtrade.interpret(answer(403, {
@@ -116,9 +118,9 @@ def test_refusals_keep_the_publishers_message(status, body, message):
     assert message in str(error)
 
 
-def test_good_answers_and_server_errors_are_left_to_the_http_layer(real_data):
-    good = real_file(real_data, "comtrade/get_S_A_EB_r156_2010_empty.json").read_bytes()
-    legacy_ok = real_file(real_data, "comtrade/legacy_api_get_r8_ps2014_TOTAL_trimmed.json").read_bytes()
+def test_good_answers_and_server_errors_are_left_to_the_http_layer():
+    good = recording_or_sample("comtrade/get_S_A_EB_r156_2010_empty.json").read_bytes()
+    legacy_ok = recording_or_sample("comtrade/legacy_api_get_r8_ps2014_TOTAL_trimmed.json").read_bytes()
     assert comtrade.interpret(answer(200, good)) is None
     assert comtrade.interpret(answer(200, legacy_ok)) is None  # validation status Ok, message null
     assert comtrade.interpret(answer(503, b"Service Unavailable")) is None
@@ -167,8 +169,8 @@ def test_memo_flows_are_their_own_flows_never_added_to_exports_or_imports(monkey
 
 
 @pytest.fixture
-def publishers(httpserver, real_data, monkeypatch, tmp_path):
-    handler = RecordedPublishers(real_data)
+def publishers(httpserver, recordings, monkeypatch, tmp_path):
+    handler = RecordedPublishers(recordings)
     point_publishers_at(httpserver, handler, monkeypatch)
     monkeypatch.setenv("TRADE_IMBALANCE_WAREHOUSE", str(tmp_path))
     monkeypatch.delenv("TRADE_IMBALANCE_COMTRADE_API_KEY", raising=False)

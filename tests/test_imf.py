@@ -5,6 +5,9 @@ Real payloads (read from ../shared/data/real, never copied):
   StructureSpecificData, US exports FOB to G001 and G998, annual 2023–2024;
 * ``imf/dot_compactdata_A_US_TXG_FOB_USD_W00+B0_2020-2023.json`` — the retired DOT API, same
   figures in millions of USD (``@UNIT_MULT="6"``).
+Without ``shared/`` (a plain clone) the same tests run on their MADE-UP stand-ins
+(``tests/fixtures/imf/*_made_up*``, the recordings' exact layouts, written by
+``tests/builders/imf.py``) and assert the made-up figures instead (:class:`Annual`).
 The monthly fixture ``tests/fixtures/imf/imts_sdmx3_monthly_CHN_ILLUSTRATIVE.xml`` is hand-written
 with MADE-UP numbers (it says so in its header comment).
 """
@@ -14,9 +17,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -42,8 +45,9 @@ from flows.sources.base import (
     RequestRefused,
 )
 from flows.warehouse import create_raw_tables, load_observations
-from tests.conftest import ROOT, real_file
-from tests.double import StrictPublishers
+from tests.builders import imf as imf_builder
+from tests.conftest import ROOT, recording_or_sample
+from tests.double import StrictPublishers, is_made_up
 from tests.double import imf as imf_double
 from tests.recorded_server import point_publishers_at
 
@@ -86,72 +90,114 @@ def _by_key(frame: pl.DataFrame) -> dict[tuple, dict]:
     }
 
 
+WORLD_2023 = ("USA", "WLD", "X", date(2023, 1, 1))
+WORLD_2024 = ("USA", "WLD", "X", date(2024, 1, 1))
+EU_2023 = ("USA", "EU27_2020", "X", date(2023, 1, 1))
+EU_2024 = ("USA", "EU27_2020", "X", date(2024, 1, 1))
+#: Values read off the recorded XML: <Series COUNTRY="USA" INDICATOR="XG_FOB_USD"
+#: COUNTERPART_COUNTRY="G001" …><Obs OBS_VALUE="2019551635133" … TIME_PERIOD="2023"/>
+#: <Obs OBS_VALUE="2065411250609" … TIME_PERIOD="2024"/>, and for G998 369756760426 (2023)
+#: and 371064529410 (2024); <message:Prepared>2025-12-16T05:16:36.306712826Z</message:Prepared>.
+RECORDED = {WORLD_2023: 2019551635133.0, WORLD_2024: 2065411250609.0,
+            EU_2023: 369756760426.0, EU_2024: 371064529410.0}  # fmt: skip
+#: The MADE-UP OBS_VALUEs of the stand-in (tests/fixtures/imf/…_made_up.xml); Prepared 2026-01-20.
+MADE_UP = {WORLD_2023: 1912345678901.0, WORLD_2024: 1987654321098.0,
+           EU_2023: 345678901234.0, EU_2024: 356789012345.0}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Annual:
+    """The annual IMTS message (US exports to G001 and G998, 2023–2024): the recording, or
+    without ``shared/`` its MADE-UP stand-in; ``values`` and ``vintage`` are what each holds."""
+
+    body: bytes
+    made_up: bool
+
+    @property
+    def values(self) -> dict[tuple, float]:
+        return MADE_UP if self.made_up else RECORDED
+
+    @property
+    def vintage(self) -> date:
+        return date(2026, 1, 20) if self.made_up else date(2025, 12, 16)
+
+    def obs_value(self, key: tuple) -> bytes:
+        """The ``OBS_VALUE="…"`` attribute of one observation, as written in the message."""
+        return b'OBS_VALUE="%d"' % self.values[key]
+
+
+@pytest.fixture(scope="module")
+def annual() -> Annual:
+    path = recording_or_sample(IMTS_XML)
+    return Annual(path.read_bytes(), is_made_up(path))
+
+
 @pytest.fixture()
-def imts_bytes(real_data: Path) -> bytes:
-    return real_file(real_data, IMTS_XML).read_bytes()
+def imts_bytes(annual: Annual) -> bytes:
+    return annual.body
 
 
 # ------------------------------------------------------------------------------ real payload
-def test_parse_real_imts_values(imts_bytes: bytes):
-    frame = imf.parse(imts_bytes, REQUEST)
+def test_parse_imts_values(annual: Annual):
+    frame = imf.parse(annual.body, REQUEST)
     assert frame.schema == OBSERVATION_SCHEMA
     rows = _by_key(frame)
-    # Values read off the recorded XML: <Series COUNTRY="USA" INDICATOR="XG_FOB_USD"
-    # COUNTERPART_COUNTRY="G001" …><Obs OBS_VALUE="2019551635133" … TIME_PERIOD="2023"/>
-    # <Obs OBS_VALUE="2065411250609" … TIME_PERIOD="2024"/>, and for G998 369756760426 (2023)
-    # and 371064529410 (2024). Whole USD: SCALE="6" is NOT applied.
-    expected = {
-        ("USA", "WLD", "X", date(2023, 1, 1)): 2019551635133.0,
-        ("USA", "WLD", "X", date(2024, 1, 1)): 2065411250609.0,
-        ("USA", "EU27_2020", "X", date(2023, 1, 1)): 369756760426.0,
-        ("USA", "EU27_2020", "X", date(2024, 1, 1)): 371064529410.0,
-    }
-    assert {k: r["value"] for k, r in rows.items()} == expected
-    world = rows[("USA", "WLD", "X", date(2023, 1, 1))]
+    # Whole USD: SCALE="6" is NOT applied (values: RECORDED / MADE_UP above).
+    assert {k: r["value"] for k, r in rows.items()} == annual.values
+    world = rows[WORLD_2023]
     assert world["partner_kind"] == "world"
     assert world["period_end"] == date(2023, 12, 1)
     assert (world["months"], world["period_type"]) == (12, "year")
     assert (world["currency"], world["valuation"], world["commodity"]) == ("USD", "FOB", "TOTAL")
     assert world["release"] == "IMF IMTS (SDMX 3.0) IMF.STA/IMTS"
-    # every recorded Obs has DERIVATION_TYPE="M" (mixed: partly derived by the IMF)
+    # every Obs has DERIVATION_TYPE="M" (mixed: partly derived by the IMF)
     assert set(frame["status"]) == {"estimated"}
-    # <message:Prepared>2025-12-16T05:16:36.306712826Z</message:Prepared>
-    assert set(frame["vintage"]) == {date(2025, 12, 16)}
+    assert set(frame["vintage"]) == {annual.vintage}  # the header's Prepared
     assert rows[("USA", "EU27_2020", "X", date(2024, 1, 1))]["partner_kind"] == "aggregate"
     assert frame["published_yoy"].null_count() == frame.height
 
 
-def test_scale_trap_matches_retired_dot_millions(real_data: Path, imts_bytes: bytes):
-    """IMTS OBS_VALUE (SCALE="6") equals the DOT figure in millions × 10^6: it is whole USD."""
+def test_scale_trap_matches_retired_dot_millions(annual: Annual):
+    """IMTS OBS_VALUE (SCALE="6") equals the DOT figure in millions × 10^6: it is whole USD.
+    (On the made-up stand-ins the DOT file was written to agree: the test then checks the parser
+    reads OBS_VALUE unscaled, not the IMF's practice.)"""
+    imts_bytes = annual.body
     assert b'COUNTERPART_COUNTRY="G001" FREQUENCY="A" OVERLAP="OL" SCALE="6"' in imts_bytes
-    dot = json.loads(real_file(real_data, DOT_JSON).read_text())
+    dot_path = recording_or_sample(DOT_JSON)
+    assert is_made_up(dot_path) == annual.made_up
+    dot = json.loads(dot_path.read_text())
     dot_2023 = {}
     for series in dot["CompactData"]["DataSet"]["Series"]:
         assert series["@UNIT_MULT"] == "6"  # millions of USD in the old API
         for obs in series["Obs"]:
             if obs["@TIME_PERIOD"] == "2023":
                 dot_2023[series["@COUNTERPART_AREA"]] = Decimal(obs["@OBS_VALUE"])
-    assert dot_2023["W00"] == Decimal("2019551.635133")
+    # recorded 2019551.635133 (made up: 1912345.678901)
+    assert dot_2023["W00"] == Decimal(annual.values[WORLD_2023]) / 10**6
 
     rows = _by_key(imf.parse(imts_bytes, REQUEST))
-    world = rows[("USA", "WLD", "X", date(2023, 1, 1))]["value"]
-    eu = rows[("USA", "EU27_2020", "X", date(2023, 1, 1))]["value"]
+    world = rows[WORLD_2023]["value"]
+    eu = rows[EU_2023]["value"]
     assert Decimal(world) == dot_2023["W00"] * 10**6  # 2019551635133, exactly
     # and the G998 → EU27_2020 inference: G998 2023 equals DOT B0 (European Union) 2023
     assert Decimal(eu) == dot_2023["B0"] * 10**6  # 369756760426
 
 
-def test_scale_guard_rejects_values_written_in_millions(imts_bytes: bytes):
-    # hand-edited copy of the real message: the 2023 World figure written in millions, as DOT did
-    edited = imts_bytes.replace(b'OBS_VALUE="2019551635133"', b'OBS_VALUE="2019551.635133"')
-    assert edited != imts_bytes
-    with pytest.raises(ParseError, match=r"SCALE=6 .*2019551\.635133.*whole USD"):
+def test_scale_guard_rejects_values_written_in_millions(annual: Annual):
+    # hand-edited copy of the message: the 2023 World figure written in millions, as DOT did
+    # (recorded 2019551635133 → 2019551.635133; made up 1912345678901 → 1912345.678901)
+    millions = f"{annual.values[WORLD_2023] / 10**6:.6f}"
+    edited = annual.body.replace(annual.obs_value(WORLD_2023), f'OBS_VALUE="{millions}"'.encode())
+    assert edited != annual.body
+    with pytest.raises(ParseError, match=rf"SCALE=6 .*{re.escape(millions)}.*whole USD"):
         imf.parse(edited, REQUEST)
 
 
-def test_scale_guard_rejects_implausibly_large_values(imts_bytes: bytes):
+def test_scale_guard_rejects_implausibly_large_values(annual: Annual):
     # hand-edited: the figure multiplied by 10^6 (what applying SCALE would produce)
-    edited = imts_bytes.replace(b'OBS_VALUE="2019551635133"', b'OBS_VALUE="2019551635133000000"')
+    old = annual.obs_value(WORLD_2023)
+    edited = annual.body.replace(old, old[:-1] + b'000000"')
+    assert edited != annual.body
     with pytest.raises(ParseError, match="implausibly large"):
         imf.parse(edited, REQUEST)
 
@@ -195,9 +241,10 @@ def test_malformed_xml_names_the_request(imts_bytes: bytes):
     assert "not well-formed XML" in message
 
 
-def test_other_sdmx_messages_are_rejected(real_data: Path):
-    generic = real_file(
-        real_data, "ecb/exr_M.USD.EUR.SP00.A_sdmxml21_generic_1999-01_2019-12.xml"
+def test_other_sdmx_messages_are_rejected():
+    # the ECB recording, or its bundled sample (tests/fixtures/ecb/sample/)
+    generic = recording_or_sample(
+        "ecb/exr_M.USD.EUR.SP00.A_sdmxml21_generic_1999-01_2019-12.xml"
     ).read_bytes()
     with pytest.raises(ParseError, match="expected SDMX-ML 3.0 StructureSpecificData.*GenericData"):
         imf.parse(generic, REQUEST)
@@ -322,7 +369,7 @@ def test_plan_rejects_bad_options():
 
 
 # ------------------------------------------------------------------------- through loopback HTTP
-def test_plan_fetch_parse_through_loopback(httpserver, monkeypatch, imts_bytes: bytes):
+def test_plan_fetch_parse_through_loopback(httpserver, monkeypatch, annual: Annual):
     monkeypatch.setenv("TRADE_IMBALANCE_IMF_BASE_URL", httpserver.url_for("/external/sdmx/3.0"))
     get_settings.cache_clear()
     (request,) = imf.plan(
@@ -337,20 +384,21 @@ def test_plan_fetch_parse_through_loopback(httpserver, monkeypatch, imts_bytes: 
             "includeHistory": "false",
         },
         headers={"Accept": "application/xml"},
-    ).respond_with_data(imts_bytes, content_type="application/xml")
+    ).respond_with_data(annual.body, content_type="application/xml")
     client = HttpClient(get_settings(), "imf")
     try:
         fetched = client.get(request)
     finally:
         client.close()
     rows = _by_key(imf.parse(fetched.body, fetched.request))
-    assert rows[("USA", "WLD", "X", date(2024, 1, 1))]["value"] == 2065411250609.0
-    assert rows[("USA", "EU27_2020", "X", date(2023, 1, 1))]["value"] == 369756760426.0
+    # recorded 2065411250609 and 369756760426; made up 1987654321098 and 345678901234
+    assert rows[WORLD_2024]["value"] == annual.values[WORLD_2024]
+    assert rows[EU_2023]["value"] == annual.values[EU_2023]
 
 
 # ------------------------------------------------------------------------------ staging model
-def test_staging_model_selects_imf_rows_with_raw_columns(imts_bytes: bytes):
-    frame = imf.parse(imts_bytes, REQUEST)
+def test_staging_model_selects_imf_rows_with_raw_columns(annual: Annual):
+    frame = imf.parse(annual.body, REQUEST)
     con = duckdb.connect()
     try:
         create_raw_tables(con)
@@ -368,8 +416,8 @@ def test_staging_model_selects_imf_rows_with_raw_columns(imts_bytes: bytes):
     values = {
         (r["partner"], r["period_start"].year): r["value"] for r in result.iter_rows(named=True)
     }
-    assert values[("WLD", 2023)] == 2019551635133.0  # the real OBS_VALUE, unscaled
-    assert values[("EU27_2020", 2024)] == 371064529410.0
+    assert values[("WLD", 2023)] == annual.values[WORLD_2023]  # the OBS_VALUE, unscaled
+    assert values[("EU27_2020", 2024)] == annual.values[EU_2024]
 
 
 def test_plan_leaves_out_aggregates_imts_does_not_publish():
@@ -570,13 +618,31 @@ def test_double_refuses_bad_requests(strict):
     assert len(strict.refused) == len(cases)
 
 
-def test_double_serves_the_recording_reduced_to_the_request(strict, real_data):
+def test_double_serves_the_recording_reduced_to_the_request(strict, annual: Annual):
     base = get_settings().base_url("imf") + "/data/dataflow/IMF.STA/IMTS/+/"
     response = requests.get(base + "USA.XG_FOB_USD.G001.A", timeout=10,
                             headers={"Accept": "application/xml"},
                             params={"c[TIME_PERIOD]": "ge:2023-01-01+le:2023-12-31"})
-    assert response.headers["X-Test-Double"] == "recorded values"
-    # real IMF value (recorded file): US exports to G001, 2023; G998 and 2024 were not asked for
-    assert b'OBS_VALUE="2019551635133"' in response.content
+    label = "made-up values" if annual.made_up else "recorded values"
+    assert response.headers["X-Test-Double"] == label
+    # US exports to G001, 2023 (recording, else its stand-in); G998 and 2024 were not asked for
+    assert annual.obs_value(WORLD_2023) in response.content
     assert b"G998" not in response.content and b'TIME_PERIOD="2024"' not in response.content
     assert strict.refused == []
+
+
+def test_made_up_stand_ins_are_current_labelled_and_consistent():
+    """The files in tests/fixtures/imf/ are what tests/builders/imf.py writes and say they are
+    made up; their numbers hold together (EU below World; DOT 2023 = IMTS ÷ 10^6) and the
+    parser reads the stand-in as MADE_UP (also when the recordings are present)."""
+    for name, (_recording, build) in imf_builder.FIXTURES.items():
+        body = (imf_builder.FIXTURE_DIR / name).read_bytes()
+        assert body == build(), f"{name} is stale: run uv run python -m tests.builders.imf"
+        assert b"MADE-UP" in body and "_made_up" in name
+    rows = _by_key(imf.parse(imf_builder.annual_made_up(), REQUEST))
+    assert {k: r["value"] for k, r in rows.items()} == MADE_UP
+    assert MADE_UP[EU_2023] < MADE_UP[WORLD_2023] and MADE_UP[EU_2024] < MADE_UP[WORLD_2024]
+    dot = imf_builder.DOT_MADE_UP
+    assert all(Decimal(dot["B0"][year]) < Decimal(dot["W00"][year]) for year in dot["W00"])
+    assert Decimal(dot["W00"]["2023"]) * 10**6 == Decimal(MADE_UP[WORLD_2023])
+    assert Decimal(dot["B0"]["2023"]) * 10**6 == Decimal(MADE_UP[EU_2023])

@@ -10,9 +10,10 @@ Each publisher has one module here (``eurostat``, ``imf``, ``census``, ``comtrad
 2. answers a good request with the recorded payloads of ``shared/data/real`` (PROVENANCE.md),
    or — when ``shared/`` is not beside the checkout — with the **bundled samples** of
    ``tests/fixtures/<publisher>/sample/`` (:data:`SAMPLES`: small real excerpts from publishers
-   whose terms allow redistribution, source and terms in the ``NOTICE.md`` beside them), or,
-   where neither holds a series a correct request asks for, with values in the publisher's
-   format that are **labelled as made up** (see each module).
+   whose terms allow redistribution, source and terms in the ``NOTICE.md`` beside them), else
+   with the recording's **made-up stand-in** (:data:`MADE_UP`: UN Comtrade and IMF, whose
+   payloads may not be bundled), or, where none holds a series a correct request asks for, with
+   values in the publisher's format that are **labelled as made up** (see each module).
 
 Every rule is a :class:`Rule` in the module's ``RULES``, naming its evidence and confidence
 (``confirmed`` / ``consistent`` / ``unverified``, as in ``docs/live_contracts.md``).
@@ -26,6 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from werkzeug.wrappers import Request, Response
+
+from tests.builders import comtrade as comtrade_builder
+from tests.builders import imf as imf_builder
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -49,16 +53,31 @@ SAMPLES: dict[str, str] = {
 }
 
 
+#: Recording → its LABELLED MADE-UP stand-in (relative to ``tests/fixtures``), used when the
+#: recording is absent and may not be bundled (UN Comtrade, IMF): the recording's exact layout
+#: with invented numbers, written by ``tests/builders/{comtrade,imf}.py`` (README.md beside them).
+MADE_UP: dict[str, str] = {
+    f"{publisher}/{recorded}": f"{publisher}/{name}"
+    for publisher, fixtures in (("comtrade", comtrade_builder.FIXTURES), ("imf", imf_builder.FIXTURES))
+    for name, (recorded, _build) in fixtures.items()
+}
+
+
 def recording(real: Path, relative: str) -> Path | None:
-    """The recording ``real/relative``; when absent, its bundled sample (:data:`SAMPLES`);
-    ``None`` when neither exists."""
+    """The recording ``real/relative``; when absent, its bundled sample (:data:`SAMPLES`), else
+    its made-up stand-in (:data:`MADE_UP`, see :func:`is_made_up`); ``None`` when none exists."""
     path = Path(real) / relative
     if path.is_file():
         return path
-    sample = SAMPLES.get(relative)
-    if sample is not None and (FIXTURES / sample).is_file():
-        return FIXTURES / sample
+    for fallback in (SAMPLES.get(relative), MADE_UP.get(relative)):
+        if fallback is not None and (FIXTURES / fallback).is_file():
+            return FIXTURES / fallback
     return None
+
+
+def is_made_up(path: Path) -> bool:
+    """Whether :func:`recording` gave a made-up stand-in rather than real values."""
+    return "_made_up" in Path(path).name
 
 
 @dataclass(frozen=True)
@@ -98,11 +117,13 @@ class PublisherDouble:
         return recording(self.real, relative)
 
     def file(self, relative: str, content_type: str) -> Response | None:
-        """The recording (or its sample) as a 200 answer; ``None`` when neither exists."""
+        """The recording (or its sample, or its made-up stand-in, then with the header
+        ``X-Test-Double: made-up values``) as a 200 answer; ``None`` when none exists."""
         path = self.path(relative)
         if path is None:
             return None
-        return ok(path.read_bytes(), content_type)
+        headers = {"X-Test-Double": "made-up values"} if is_made_up(path) else None
+        return ok(path.read_bytes(), content_type, headers=headers)
 
 
 def ok(body: bytes, content_type: str, status: int = 200, headers: dict | None = None) -> Response:

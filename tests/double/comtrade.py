@@ -7,7 +7,9 @@ does not know (what it answers: comtradeapicall issue #18) — each recorded in
 ``StrictPublishers.refused``.
 
 Good requests are answered from the recordings (China 2010 annual, India 2022 preview, every
-reporter's 2021 monthly exports; :mod:`tests.builders.comtrade`). A **keyed monthly request for
+reporter's 2021 monthly exports; :mod:`tests.builders.comtrade`) or, without ``shared/``, from
+their **MADE-UP stand-ins** (``tests/fixtures/comtrade/*_made_up*``, the same layouts; header
+``X-Test-Double: made-up values``). A **keyed monthly request for
 China (156) in 2025–2026**, which no recording covers, is answered with **MADE-UP values** in the
 v1 layout: the envelope carries ``_note``/``elapsedTime`` saying so and the response the header
 ``X-Test-Double: made-up values``. Anything else valid answers ``count: 0``.
@@ -30,7 +32,7 @@ from pathlib import Path
 from werkzeug.wrappers import Request, Response
 
 from tests.builders import comtrade as comtrade_builder
-from tests.double import DEFAULT_REAL, PublisherDouble, Refused, Rule, ok
+from tests.double import DEFAULT_REAL, PublisherDouble, Refused, Rule, is_made_up, ok
 
 NAME = "comtrade"
 EMPTY = b'{"elapsedTime":"0.01 secs","count":0,"data":[],"error":""}'
@@ -94,6 +96,12 @@ RULES: list[Rule] = [
 ]
 
 
+def missing_key_body(real: Path = DEFAULT_REAL) -> bytes:
+    """The recorded 401 body (``real/`` + :data:`MISSING_KEY`), else :data:`MISSING_KEY_BODY`."""
+    path = Path(real) / MISSING_KEY
+    return path.read_bytes() if path.is_file() else MISSING_KEY_BODY
+
+
 def _apim(status: int, message: str, headers: dict | None = None) -> Response:
     body = json.dumps({"statusCode": status, "message": message}).encode()
     return ok(body, "application/json", status=status, headers=headers)
@@ -123,10 +131,9 @@ class Double(PublisherDouble):
         freq = match.group(3)
         args = {k.lower(): v for k, v in request.args.items()}
         if keyed and not (request.headers.get(KEY_HEADER) or args.get("subscription-key")):
-            recorded = self.path(MISSING_KEY)
-            body = recorded.read_bytes() if recorded is not None else MISSING_KEY_BODY
+            body = missing_key_body(self.real)
             headers = {"WWW-Authenticate": "AzureApiManagementKey"}  # sources.md §1
-            if recorded is None:  # plain clone: the recording is not bundled (terms unclear)
+            if body is MISSING_KEY_BODY:  # plain clone: the recording is not bundled (terms unclear)
                 headers["X-Test-Double"] = "reconstructed body, recording absent"
             raise Refused(ok(body, "application/json", status=401, headers=headers),
                           "keyed endpoint without a subscription key")
@@ -169,11 +176,11 @@ class Double(PublisherDouble):
         if freq == "A" and 699 in reporters and "2022" in periods:
             return self.file("comtrade/preview_C_A_HS_ind_699_X_2022_TOTAL_world.json", "application/json")
         if freq == "M" and any(p.startswith("2021") for p in periods):
-            path_2021 = self.real / comtrade_builder.MONTHLY_2021
-            if path_2021.exists() and "X" in (flows or ["X"]) and 0 in (partners or [0]):
+            path_2021 = self.path(comtrade_builder.MONTHLY_2021)  # else its MADE-UP stand-in
+            if path_2021 is not None and "X" in (flows or ["X"]) and 0 in (partners or [0]):
                 return ok(
                     comtrade_builder.monthly_exports_json(path_2021, reporters, periods),
-                    "application/json",
+                    "application/json", headers=MADE_UP_HEADER if is_made_up(path_2021) else None,
                 )
         made_up = sorted(p for p in periods if p[:4] in ("2025", "2026"))
         if keyed and freq == "M" and reporters == {156} and made_up:

@@ -9,6 +9,8 @@ Checks every request against the contract of :mod:`flows.sources.imf` (each rule
   - The recording ``imf/imts_sdmx3_data_USA_XG_FOB_USD_G001+G998_A_2023-2024.xml`` (real IMF
     values) for a request that overlaps it — US exports to G001/G998, annual, 2023–2024 —
     reduced to the requested series and years. Header ``X-Test-Double: recorded values``.
+    Without ``shared/``, its MADE-UP stand-in (``tests/fixtures/imf/…_made_up.xml``, same layout,
+    :mod:`tests.builders.imf`) the same way, with ``X-Test-Double: made-up values``.
   - Otherwise **MADE-UP values** (:func:`made_up_value`), for every requested reporter ×
     indicator × counterpart, monthly or annual, for the periods of the ``c[TIME_PERIOD]`` window
     that the made-up coverage reaches: a month is "published" once :attr:`Double.lag_days` (90, the
@@ -44,7 +46,8 @@ from werkzeug.wrappers import Request, Response
 
 from flows.reference import is_country
 from flows.schema import add_months
-from tests.double import PublisherDouble, Refused, Rule, ok
+from tests.builders.imf import COMMON, MSG, Series, imts_message
+from tests.double import PublisherDouble, Refused, Rule, is_made_up, ok
 
 NAME = "imf"
 RECORDED = "imf/imts_sdmx3_data_USA_XG_FOB_USD_G001+G998_A_2023-2024.xml"
@@ -64,10 +67,6 @@ _DAY = r"\d{4}-\d{2}-\d{2}"
 TIME_FILTER = re.compile(rf"^(ge:{_DAY})?([+ ]?le:{_DAY})?$")
 XML_ACCEPT = ("application/xml", "application/vnd.sdmx.data+xml", "text/xml")
 
-MSG = "http://www.sdmx.org/resources/sdmxml/schemas/v3_0/message"
-COMMON = "http://www.sdmx.org/resources/sdmxml/schemas/v3_0/common"
-SS = "http://www.sdmx.org/resources/sdmxml/schemas/v3_0/data/structurespecific"
-DSD = "urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure=IMF.STA:DSD_IMTS(1.0.0)"
 MADE_UP = {"X-Test-Double": "made-up values"}
 
 _OPENBB = "OpenBB-finance/OpenBB openbb_imf/utils/query_builder.py @ 5413cf62"
@@ -228,29 +227,17 @@ class Double(PublisherDouble):
         return out
 
     def _xml(self, series) -> bytes:
-        groups = "".join(
-            f'<Group INDICATOR="{i}"><Comp id="UNIT"><Value>USD</Value></Comp><Comp '
-            f'id="VALUATION"><Value>{i.split("_")[1]}</Value></Comp></Group>'
-            for i in dict.fromkeys(attrs["INDICATOR"] for attrs, _ in series)
-        )
-        body = "".join(
-            "<Series " + " ".join(f'{k}="{v}"' for k, v in attrs.items())
-            + ' OVERLAP="OL" SCALE="6">'
-            + "".join(f'<Obs OBS_VALUE="{v}" TIME_PERIOD="{p}"/>' for p, v in obs)
-            + "</Series>"
-            for attrs, obs in series
-        )
-        return (
-            '<?xml version="1.0" encoding="UTF-8"?>\n<!-- MADE-UP VALUES served by the test '
-            "double tests/double/imf.py: not IMF data. -->\n"
-            f'<message:StructureSpecificData xmlns:message="{MSG}" xmlns:common="{COMMON}" '
-            f'xmlns:ss="{SS}"><message:Header><message:ID>MADE-UP-BY-TEST-DOUBLE</message:ID>'
-            "<message:Test>true</message:Test><message:Sender id=\"test-double\"/>"
-            f'<message:Structure structureID="IMF.STA.DSD_IMTS.1.0.0" namespace="{DSD}" '
-            'dimensionAtObservation="TIME_PERIOD"/></message:Header><message:DataSet '
-            f'ss:structureRef="IMF.STA.DSD_IMTS.1.0.0" action="Replace">{groups}{body}'
-            "</message:DataSet></message:StructureSpecificData>"
-        ).encode()
+        """The MADE-UP series as an SDMX-ML 3.0 message in the recording's layout, without
+        ``DERIVATION_TYPE`` (read as reported) or ``Prepared`` (no vintage); labelled in a
+        comment, ``message:ID`` and ``message:Test``."""
+        return imts_message(
+            [Series(a["COUNTRY"], a["INDICATOR"], a["COUNTERPART_COUNTRY"], a["FREQUENCY"],
+                    tuple((period, value, None) for period, value in obs))
+             for a, obs in series],
+            message_id="MADE-UP-BY-TEST-DOUBLE", prepared=None,  # no vintage, as before
+            comment="MADE-UP VALUES served by the test double tests/double/imf.py: not IMF data.",
+            sender="test-double",
+        )  # fmt: skip
 
     def _json(self, key, window) -> bytes:
         """A MADE-UP SDMX-JSON 2.0 data message (shape: live_contracts §2.4)."""
@@ -293,8 +280,8 @@ class Double(PublisherDouble):
                 and (not key[3] or frequency in key[3])
                 and any(window[0].year <= y <= window[1].year for y in years)):
             return None
-        path = self.real / RECORDED
-        if not path.exists():
+        path = self.path(RECORDED)  # else its MADE-UP stand-in (tests/fixtures/imf/)
+        if path is None:
             return None
         root = etree.fromstring(path.read_bytes())
         for series in list(root.iter("Series")):
@@ -305,7 +292,8 @@ class Double(PublisherDouble):
                 if not window[0].year <= int(obs.get("TIME_PERIOD", "0")[:4]) <= window[1].year:
                     series.remove(obs)
         body = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-        return ok(body, "application/xml", headers={"X-Test-Double": "recorded values"})
+        label = "made-up values" if is_made_up(path) else "recorded values"
+        return ok(body, "application/xml", headers={"X-Test-Double": label})
 
 
 def _valid(dimension: str, code: str) -> bool:
