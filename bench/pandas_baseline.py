@@ -21,6 +21,8 @@ import pyarrow.parquet as pq
 from flows.sources import comtrade_bulk as bulk
 from flows.sources.base import FetchRequest
 from flows.sources.comtrade import FLOW_VALUATION
+from flows.sources.comtrade_bulk.listing import _period_span
+from flows.sources.comtrade_bulk.parsing import _partner_tables
 
 _DTYPES = {
     pl_name: {"String": "str", "Int8": "Int8", "Int16": "Int16", "Int32": "Int32", "Float64": "float64"}[
@@ -35,8 +37,8 @@ def normalise_file(
 ) -> int:
     """Normalise the gzipped bulk file at ``path`` to one Parquet file ``out``; return rows."""
     bulk_file = bulk.BulkFile.from_request(request)
-    start, end, months, period_type = bulk._period_span(bulk_file.period, bulk_file.freq)
-    keys, kinds = bulk._partner_tables()
+    start, end, months, period_type = _period_span(bulk_file.period, bulk_file.freq)
+    keys, kinds = _partner_tables()
     leaf = bulk.LEAF_HEADINGS.get(bulk_file.classification, frozenset())
     release = (
         f"UN Comtrade bulk v1 {bulk_file.type_code}/{bulk_file.freq}/{bulk_file.search} "

@@ -24,6 +24,7 @@ import polars as pl
 
 from flows.sources import comtrade_bulk as bulk
 from flows.sources.base import FetchRequest
+from flows.sources.comtrade_bulk.parsing import _partner_tables
 
 #: Label put in every synthetic listing entry and request, so nobody mistakes it for real data.
 SYNTHETIC = "SYNTHETIC"
@@ -47,7 +48,7 @@ def commodity_codes(chapters: int = 40, headings: int = 8, subheadings: int = 6)
 
 def partner_codes() -> list[int]:
     """World (0) and every area code :func:`flows.sources.comtrade.comtrade_area` maps."""
-    keys, _ = bulk._partner_tables()
+    keys, _ = _partner_tables()
     return sorted(keys)
 
 

@@ -30,22 +30,21 @@ One :class:`requests.Session` per source with
 
 Errors are :class:`flows.sources.base.FetchError` subclasses whose message names the source, the
 request (with secrets redacted) and the problem.
+
+:meth:`HttpClient.get` returns the body in memory; :meth:`HttpClient.get_to_file` streams it to a
+file (bulk downloads), whose file side is :mod:`flows.http_stream`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
 import re
 import socket
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -57,6 +56,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
+from flows.http_stream import FetchedFile, stream_to_file
 from flows.secrets import install as install_redaction
 from flows.secrets import redact, redact_error
 from flows.secrets import register as register_secret
@@ -84,10 +84,6 @@ BULK_GRACE_SECONDS = 30.0
 CHUNK_BYTES = 64 << 10
 
 #: Query-string parameter names whose values are secrets (redacted in URLs we store or print).
-#: Bytes of a body streamed to a file (:meth:`HttpClient.get_to_file`) kept in memory for the
-#: answer checks (``interpret``, error pages) and the caller's first look (a gzip magic number).
-HEAD_BYTES = 64 << 10
-
 SECRET_PARAMS = re.compile(r"(key|token|secret|password|subscription)", re.IGNORECASE)
 
 
@@ -352,24 +348,6 @@ def make_session(
     return session
 
 
-@dataclass(frozen=True)
-class FetchedFile:
-    """A response body streamed to disk by :meth:`HttpClient.get_to_file`.
-
-    ``path``: the temporary file holding the body as received; ``sha256``: its hex SHA-256
-    (computed while streaming); ``size``: its length in bytes; ``head``: its first
-    :data:`HEAD_BYTES` bytes; ``status`` and ``content_type`` as answered.
-    """
-
-    request: FetchRequest
-    path: Path
-    sha256: str
-    size: int
-    status: int
-    content_type: str
-    head: bytes
-
-
 class HttpClient:
     """Fetches :class:`FetchRequest` objects for one source.
 
@@ -437,14 +415,8 @@ class HttpClient:
 
     def _get(self, request: FetchRequest) -> Fetched:
         what = redact_url(request.describe())
-        if self.budget_left() <= 0:
-            raise PublisherUnreachable(self.source, what, self._budget_problem())
-        attempts = _Attempts(self.settings.request_deadline, self.settings.source_budget - self.spent)
-        previous, _local.attempts = _current(), attempts
-        try:
-            response, body = self._send(request, what, attempts)
-        finally:
-            self._settle(attempts, previous)
+        self._require_budget(what)
+        response, body = self._exchange(request, what)
         content_type = self._check(request, what, response, body)
         return Fetched(request=request, body=body, status=response.status_code, content_type=content_type)
 
@@ -453,51 +425,34 @@ class HttpClient:
         hashing it (SHA-256), so memory stays bounded whatever the size (bulk downloads).
 
         Same deadlines, retries, budgets and errors as :meth:`get`; the answer checks
-        (``interpret``, HTTP statuses, error pages) see the first :data:`HEAD_BYTES` of the body.
-        On success the caller owns ``FetchedFile.path`` (move it into the archive with
+        (``interpret``, HTTP statuses, error pages) see the first
+        :data:`~flows.http_stream.HEAD_BYTES` of the body. On success the caller owns
+        ``FetchedFile.path`` (move it into the archive with
         :meth:`flows.archive.Archive.store_file`, or delete it); on any error the file is removed.
+        The file side is :func:`flows.http_stream.stream_to_file`.
         """
         try:
-            return self._get_to_file(request, Path(directory))
+            what = redact_url(request.describe())
+            self._require_budget(what)
+            return stream_to_file(self, request, what, Path(directory))
         except SourceError as exc:  # publisher bodies echo URLs, keys included
             raise redact_error(exc) from exc.__cause__
 
-    def _get_to_file(self, request: FetchRequest, directory: Path) -> FetchedFile:
-        what = redact_url(request.describe())
+    def _require_budget(self, what: str) -> None:
+        """Raise :class:`PublisherUnreachable` when the source's or the run's budget is used up."""
         if self.budget_left() <= 0:
             raise PublisherUnreachable(self.source, what, self._budget_problem())
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=directory, prefix=".download-")
-        path = Path(name)
-        digest, head, size = hashlib.sha256(), bytearray(), 0
-        handle = os.fdopen(fd, "wb")
 
-        def write(chunk: bytes) -> None:
-            nonlocal size
-            handle.write(chunk)
-            digest.update(chunk)
-            size += len(chunk)
-            if len(head) < HEAD_BYTES:
-                head.extend(chunk[: HEAD_BYTES - len(head)])
-
+    def _exchange(self, request: FetchRequest, what: str, write: Callable[[bytes], None] | None = None):
+        """:meth:`_send` under a new set of deadlines (:class:`_Attempts`) whose time is then
+        counted against the budget; ``(response, body)``, ``body`` empty when ``write`` took
+        the chunks."""
         attempts = _Attempts(self.settings.request_deadline, self.settings.source_budget - self.spent)
         previous, _local.attempts = _current(), attempts
-        kept = False
         try:
-            try:
-                response, _ = self._send(request, what, attempts, write=write)
-            finally:
-                self._settle(attempts, previous)
-                handle.close()
-            content_type = self._check(request, what, response, bytes(head))
-            kept = True
+            return self._send(request, what, attempts, write=write)
         finally:
-            if not kept:
-                path.unlink(missing_ok=True)
-        return FetchedFile(
-            request=request, path=path, sha256=digest.hexdigest(), size=size,
-            status=response.status_code, content_type=content_type, head=bytes(head),
-        )  # fmt: skip
+            self._settle(attempts, previous)
 
     def _settle(self, attempts: _Attempts, previous: _Attempts | None) -> None:
         """After a request: disarm its watchdog and count its time against the budget."""
