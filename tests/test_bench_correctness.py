@@ -4,7 +4,7 @@
   valuations, with the same result as ranking every row;
 * ``marts.revisions`` restricted first to keys whose value changed returns exactly the rows of
   the query as shipped before (kept here as :data:`REVISIONS_AS_SHIPPED`);
-* staging models built as views give the same intermediate and mart tables as staging tables;
+* models built as views (staging, marts.commodity_drivers) give the same rows as tables;
 * the models connection has DuckDB's memory limit and a spill folder;
 * a bulk download streamed to disk has the same bytes and SHA-256 as the in-memory path, and
   archives to the same object.
@@ -150,11 +150,11 @@ def test_headline_ranked_only_where_a_flow_has_two_valuations_is_the_row_number_
     assert flags[("comtrade", "CHN", "M", "CIF")] and flags[("comtrade", "CHN", "X", "FOB")]
 
 
-def _with_staging_tables(tmp_path: Path) -> Path:
-    """A copy of sql/ whose staging models are tables (the materialisation header removed)."""
+def _with_tables(tmp_path: Path) -> Path:
+    """A copy of sql/ whose every model is a table (the materialisation headers removed)."""
     copy = tmp_path / "sql"
     shutil.copytree(SQL_DIR, copy)
-    for path in (copy / "staging").glob("*.sql"):
+    for path in copy.glob("*/*.sql"):
         text = path.read_text(encoding="utf-8")
         path.write_text(
             "\n".join(x for x in text.splitlines() if not x.startswith("-- materialized:")) + "\n",
@@ -163,20 +163,23 @@ def _with_staging_tables(tmp_path: Path) -> Path:
     return copy
 
 
-def test_staging_views_give_the_same_tables_as_staging_tables(tmp_path):
+def test_views_give_the_same_rows_as_tables(tmp_path):
     shipped = {m.qualified: m.materialized for m in discover()}
     assert {n for n, kind in shipped.items() if kind == "view"} == {
         f"staging.{p.stem}" for p in (SQL_DIR / "staging").glob("*.sql")
-    }
-    assert {kind for n, kind in shipped.items() if not n.startswith("staging.")} == {"table"}
+    } | {"marts.commodity_drivers"}
 
     from flows.models import run_models
     from flows.parameters import ModelParameters, write_parameters
 
     results = []
-    for sql_dir in (SQL_DIR, _with_staging_tables(tmp_path)):
+    for sql_dir in (SQL_DIR, _with_tables(tmp_path)):
         con = warehouse()
         _vintages(con)
+        for commodity, scale in (("TOTAL", 10.0), ("85", 3.0), ("8517", 1.0)):  # made up
+            load(con, series("comtrade", "VNM", "USD", date(2023, 1, 1), commodity=commodity,
+                             exports=[scale * (100 + 3 * i) for i in range(16)],
+                             imports=[scale * (90 + i) for i in range(16)]), sha=f"made-up-{commodity}")
         load(con, series("eurostat", "EU27_2020", "EUR", date(2023, 1, 1),
                          exports=[float(10 + i) for i in range(16)],
                          imports=[float(20 + i) for i in range(16)]), sha="made-up-eur")  # fmt: skip
@@ -195,6 +198,9 @@ def test_staging_views_give_the_same_tables_as_staging_tables(tmp_path):
     assert tables_kinds["staging.comtrade_observations"] == "table"
     assert with_views == with_tables
     assert with_views["marts.trade_balance_monthly"]  # rows to compare, not an empty build
+    assert views_kinds["marts.commodity_drivers"] == "view"
+    assert tables_kinds["marts.commodity_drivers"] == "table"
+    assert len(with_views["marts.commodity_drivers"]) == 2 * 2 * 16  # 2 codes × X/M × 16 months
 
 
 def test_models_connection_has_a_memory_limit_and_a_spill_folder(tmp_path, monkeypatch):
