@@ -56,5 +56,5 @@ def _needs_recordings_for_some_publishers(request):
 
     callspec = getattr(request.node, "callspec", None)
     kind = str(callspec.id) if callspec is not None else ""
-    if kind.split("-")[0] in ("comtrade", "gacc", "imf") and not REAL.is_dir():
+    if kind.split("-")[0] in ("comtrade", "imf") and not REAL.is_dir():
         pytest.skip(f"fault kind {kind} is built on recordings not found at {REAL}")
