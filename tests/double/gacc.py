@@ -12,6 +12,12 @@ Rules (each a :class:`Rule` in :data:`RULES`):
   there), the real table (4) pages at their uuids (:data:`PAGES`). A well-formed path the
   recordings lack (the February 2026 tables, the USD tables, other years) answers 404 "not
   recorded", which is not a refusal.
+* Without the recordings (a plain clone): the **made-up** pages of ``tests/fixtures/gacc/``
+  (:data:`MADE_UP`, written by ``tests/builders/gacc.py`` in the recordings' layout with invented
+  figures, README.md there) stand in for them — the made-up 2026 index, whose links have made-up
+  uuids, and the made-up March 2026 and January–February 2025 CNY tables at the addresses that
+  index and the 2025 index link (:data:`MADE_UP_PAGES`). The same requests succeed and the same
+  ones answer 404 as with the recordings.
 
 Tests may change what is served through :attr:`Double.indexes` (year → bytes; ``None`` = the
 current year) and :attr:`Double.pages` (uuid → bytes, or a path under shared/data/real), e.g. to
@@ -25,15 +31,43 @@ from pathlib import Path
 
 from werkzeug.wrappers import Request, Response
 
-from tests.double import FIXTURES, PublisherDouble, Refused, Rule, ok
+from tests.builders.gacc import made_up_uuid
+from tests.double import FIXTURES, PublisherDouble, Refused, Rule, ok, recording
 
 NAME = "gacc"
+SEED = "gacc_html/seed_2026.html"
+MAR_2026 = "gacc_html/release_section4_by_country_mar2026_cny.html"
+JANFEB_2025 = "gacc_html/release_section4_by_country_janfeb2025_cny.html"
+JAN_2018 = "gacc_html/release_section4_by_country_jan2018_cny.html"
+#: The made-up uuid the illustrative 2025 index links for the January–February 2025 CNY table.
+JANFEB_2025_UUID = "00000000-0000-4000-8000-000000002025"
 #: GACC table pages by uuid: the real March 2026 CNY page (its link is in seed_2026.html) and the
 #: real January–February 2025 CNY page at the made-up uuid of the illustrative 2025 index.
 PAGES = {
-    "2e61c8a1-17b2-4074-b909-c039ccf8c8fb": "gacc_html/release_section4_by_country_mar2026_cny.html",
-    "00000000-0000-4000-8000-000000002025": "gacc_html/release_section4_by_country_janfeb2025_cny.html",
+    "2e61c8a1-17b2-4074-b909-c039ccf8c8fb": MAR_2026,
+    JANFEB_2025_UUID: JANFEB_2025,
 }
+#: Recording → its MADE-UP stand-in in ``tests/fixtures/gacc/`` (same layout, invented figures).
+MADE_UP = {
+    SEED: "preliminary2026_index_made_up.html",
+    MAR_2026: "section4_mar2026_cny_made_up.html",
+    JANFEB_2025: "section4_janfeb2025_cny_made_up.html",
+    JAN_2018: "section4_jan2018_image_only_made_up.html",
+}
+#: Table pages by uuid when the 2026 index is the made-up one (whose links are made up).
+MADE_UP_PAGES = {
+    made_up_uuid(4, "CNY", 2026, 3): MAR_2026,
+    JANFEB_2025_UUID: JANFEB_2025,
+}
+
+
+def recording_or_made_up(real: Path, relative: str) -> Path | None:
+    """The recording ``real/relative`` (or its bundled sample); else its made-up stand-in
+    (:data:`MADE_UP`); ``None`` when there is neither."""
+    found = recording(real, relative)
+    if found is None and relative in MADE_UP:
+        return FIXTURES / "gacc" / MADE_UP[relative]
+    return found
 HTML = "text/html; charset=utf-8"
 _INDEX = re.compile(r"/statics/report/preliminary(?P<year>\d{4})?\.html")
 _PAGE = re.compile(r"/Statics/(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.html")
@@ -64,11 +98,17 @@ class Double(PublisherDouble):
         super().__init__(*(() if real is None else (real,)))
         #: Index pages by year (``None`` = the current year's preliminary.html).
         self.indexes: dict[int | None, bytes | str] = {
-            None: "gacc_html/seed_2026.html",
+            None: SEED,
             2025: (FIXTURES / "gacc" / "preliminary2025_index_illustrative.html").read_bytes(),
         }
-        #: Table pages by uuid: bytes, or a path under ``shared/data/real``.
-        self.pages: dict[str, bytes | str] = dict(PAGES)
+        #: Table pages by uuid: bytes, or a path under ``shared/data/real`` (made-up stand-in
+        #: when not recorded).
+        recorded = recording(self.real, SEED) is not None
+        self.pages: dict[str, bytes | str] = dict(PAGES if recorded else MADE_UP_PAGES)
+
+    def path(self, relative: str) -> Path | None:
+        """The recording ``relative``, else its made-up stand-in (:func:`recording_or_made_up`)."""
+        return recording_or_made_up(self.real, relative)
 
     def handle(self, request: Request, path: str) -> Response | None:
         if request.query_string:

@@ -12,6 +12,7 @@
   publishes (not in CI): ``uv run python -m tests.faults.soak``.
 
 Every payload here is a corrupted copy of what the strict double serves: recorded values where
-``shared/data/real`` (or a bundled sample) holds them, values labelled as made up elsewhere. The
-tests assert outcome classes, never figures.
+``shared/data/real`` (or a bundled sample) holds them, values labelled as made up elsewhere (the
+double's made-up GACC, UN Comtrade and IMF stand-ins when ``shared`` is absent, so every kind runs
+from a plain clone). The tests assert outcome classes, never figures.
 """

@@ -45,16 +45,3 @@ def pytest_terminal_summary(terminalreporter):
     for source in sorted(sources):
         per = collections.Counter(r.outcome for r in RESULTS if r.kind.split("-", 1)[0] == source)
         terminalreporter.write_line(f"  {source}: {dict(sorted(per.items()))}")
-
-
-@pytest.fixture(autouse=True)
-def _needs_recordings_for_some_publishers(request):
-    """Kinds built on the large recordings (GACC payloads, which are not bundled) skip with a
-    reason when ../shared is absent; Census, ECB and Eurostat kinds use the bundled samples, UN
-    Comtrade and IMF kinds the double's made-up stand-ins (``tests.double.MADE_UP``)."""
-    from tests.conftest import REAL
-
-    callspec = getattr(request.node, "callspec", None)
-    kind = str(callspec.id) if callspec is not None else ""
-    if kind.split("-")[0] in ("gacc",) and not REAL.is_dir():
-        pytest.skip(f"fault kind {kind} is built on recordings not found at {REAL}")
