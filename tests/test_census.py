@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import csv
+import json
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -40,7 +41,7 @@ from flows.sources.base import (
     PlanContext,
     RequestRefused,
 )
-from tests.builders.census import census_json
+from tests.builders.census import MADE_UP_ROWS, census_body, census_json
 from tests.conftest import REAL, ROOT, real_file, recording_or_sample
 from tests.double import StrictPublishers
 from tests.double import census as census_double
@@ -253,10 +254,36 @@ def test_china_months_match_the_census_c5700_table(real_data):
     assert checked == 168
 
 
-def test_unnamed_code_8220_is_kept_apart_from_countries(real_data):
-    frame = parse_month("exports", 2013, 7)
-    # exports CSV: 8220,,7476126,2013,07 — CTY_NAME is null in the API answer
-    assert value_of(frame, "CENSUS_8220", partner_kind="aggregate") == 7_476_126
+def test_unnamed_code_8220_is_kept_apart_from_countries():
+    """8220 comes with a null CTY_NAME; it is an area of its own (in the world total), never a
+    country. MADE-UP payload in the recorded layout; the real row too when shared/ is there."""
+    header = ["CTY_CODE", "CTY_NAME", "ALL_VAL_MO", "YEAR", "MONTH"]
+    body = census_body(header, [
+        ["-", "TOTAL FOR ALL COUNTRIES (MADE UP)", "1000000", "2013", "07"],
+        ["5700", "CHINA (MADE UP)", "990000", "2013", "07"],
+        ["8220", None, "10000", "2013", "07"],
+    ])
+    frame = census.parse(body, request_for("exports", 2013, 7))
+    assert value_of(frame, "CENSUS_8220", partner_kind="aggregate") == 10_000
+    assert frame.filter(pl.col("partner_kind") == "country").get_column("partner").to_list() == ["CHN"]
+    if REAL.is_dir():
+        frame = parse_month("exports", 2013, 7)
+        # exports CSV: 8220,,7476126,2013,07 — CTY_NAME is null in the API answer
+        assert value_of(frame, "CENSUS_8220", partner_kind="aggregate") == 7_476_126
+
+
+def test_imports_by_hs_chapter_keep_leading_zeros_made_up():
+    """The recorded HS2 file's layout (commodity code and names, echoed COMM_LVL), MADE-UP values."""
+    body = (FIXTURES / "imports_hs2_chapters_made_up.json").read_bytes()
+    frame = census.parse(body, request_for("imports", 2024, 12, COMM_LVL="HS2"))
+    china = frame.filter(pl.col("partner") == "CHN")
+    assert dict(china.select("commodity", "value").iter_rows()) == {
+        "85": 600_000, "01": 1_000, "17": 20_000,
+    }
+    assert set(frame.get_column("partner")) == {"WLD", "CAN", "CHN"}
+    world = frame.filter(pl.col("partner") == "WLD").sort("commodity")
+    countries = frame.filter(pl.col("partner") != "WLD").group_by("commodity").agg(pl.col("value").sum())
+    assert world.select("commodity", "value").rows() == countries.sort("commodity").rows()
 
 
 def test_imports_by_hs_chapter_keep_leading_zeros(real_data):
@@ -319,6 +346,9 @@ def test_cif_and_customs_imports_are_two_observations():
     frame = census.parse(body, request_for("imports", 2024, 3))
     china = frame.filter(pl.col("partner") == "CHN").sort("valuation")
     assert china.select("valuation", "value").rows() == [("CIF", 424_000.0), ("CUSTOMS", 400_000.0)]
+    totals = frame.filter(pl.col("partner") == "WLD").sort("valuation")
+    assert totals.select("valuation", "value").rows() == [("CIF", 1_050_000.0), ("CUSTOMS", 1_000_000.0)]
+    assert frame.height == 2 * 4  # world, China, Japan, Mexico, each valued both ways
 
 
 def test_time_column_and_commodity_codes():
@@ -353,6 +383,66 @@ def test_time_column_and_commodity_codes():
 def test_malformed_payloads_raise_parse_error(body, problem):
     with pytest.raises(ParseError, match=problem):
         census.parse(body, request_for("imports", 2024, 3))
+
+
+# --- truncation: Schedule C rows against the world total ------------------------------------
+
+
+def made_up_answer(rows=MADE_UP_ROWS, field="GEN_VAL_MO", month="03") -> bytes:
+    """An all-partner answer in the recorded layout from MADE-UP (code, name, value) rows."""
+    header = ["CTY_CODE", "CTY_NAME", field, "YEAR", "MONTH"]
+    return census_body(header, [[code, name, str(value), "2024", month] for code, name, value in rows])
+
+
+@pytest.mark.parametrize("direction", ["exports", "imports"])
+def test_rows_cut_after_the_world_total_are_rejected(direction):
+    """The real answer (bundled sample, 2024-12) re-closed after half its rows, world row kept."""
+    field = "ALL_VAL_MO" if direction == "exports" else "GEN_VAL_MO"
+    header, *rows = json.loads(census_json(census_file(direction), 2024, 12, field))
+    world = [r for r in rows if r[0] == "-"]
+    others = [r for r in rows if r[0] != "-"]
+    kept = world + others[: len(others) // 2]
+    request = request_for(direction, 2024, 12)
+    assert census.parse(census_body(header, rows), request).height == len(rows)  # whole: passes
+    cut = r"truncated or partial: .* 2024-12 .* short of the CTY_CODE"
+    with pytest.raises(ParseError, match=cut) as caught:
+        census.parse(census_body(header, kept), request)
+    assert caught.value.source == "census" and f"GET {BASE}/{direction}/hs" in caught.value.request
+    assert "tolerance 0.001%" in caught.value.problem
+
+
+def test_groupings_are_not_summed_and_a_lost_country_is_seen():
+    """MADE-UP rows: the EU grouping (250,000) is beside its members; counting it would exceed the
+    total by 25 %. One country row dropped (Vietnam, 10 %) is caught; so is one altered upwards."""
+    assert census.parse(made_up_answer(), request_for("imports", 2024, 3)).height == len(MADE_UP_ROWS)
+    without_vietnam = [r for r in MADE_UP_ROWS if r[0] != "5520"]
+    with pytest.raises(ParseError, match=r"the 5 Schedule C area rows of 2024-03 \(M CUSTOMS\) add up to "
+                                         r"900,000 USD, short of .* 1,000,000 by 100,000 \(10.0000%"):
+        census.parse(made_up_answer(without_vietnam), request_for("imports", 2024, 3))
+    more = [(c, n, v + 20 if c == "5700" else v) for c, n, v in MADE_UP_ROWS]
+    with pytest.raises(ParseError, match="more than the CTY_CODE"):
+        census.parse(made_up_answer(more), request_for("imports", 2024, 3))
+
+
+def test_cif_total_is_checked_apart_from_the_customs_total():
+    body = (FIXTURES / "imports_customs_and_cif_made_up.json").read_bytes()
+    header, *rows = json.loads(body)
+    rows[1][3] = str(int(rows[1][3]) - 50_000)  # China's CIF only: 374,000 < its 400,000 customs
+    with pytest.raises(ParseError, match=r"\(M CIF\) add up to 1,000,000 USD, short of"):
+        census.parse(census_body(header, rows), request_for("imports", 2024, 3))
+
+
+def test_answers_for_some_partners_are_not_checked_against_the_world_total():
+    """A CTY_CODE predicate asks some partners: the rows then miss the world total (or it is
+    absent) by design, and nothing is raised."""
+    china_and_world = [r for r in MADE_UP_ROWS if r[0] in ("-", "5700")]
+    frame = census.parse(made_up_answer(china_and_world), request_for("imports", 2024, 3, CTY_CODE="5700"))
+    assert sorted(frame.get_column("partner")) == ["CHN", "WLD"]
+    only_china = [r for r in MADE_UP_ROWS if r[0] == "5700"]
+    frame = census.parse(made_up_answer(only_china), request_for("imports", 2024, 3, CTY_CODE="5700"))
+    assert frame.get_column("value").to_list() == [300_000]
+    with pytest.raises(ParseError, match="truncated: no CTY_CODE"):  # the same rows, all asked
+        census.parse(made_up_answer(only_china), request_for("imports", 2024, 3))
 
 
 # --- loopback HTTP and staging ----------------------------------------------------------------
@@ -407,8 +497,6 @@ def test_staging_model_selects_census_rows_with_the_raw_columns():
 
 def test_schedule_c_csv_agrees_with_the_recorded_census_list(real_data):
     """Every code of the scraped Census ISO list is in the CSV with the same ISO2."""
-    import json
-
     listed = json.loads(
         real_file(real_data, "reference/census_schedule_c_country_codes_iso2.json").read_text()
     )
@@ -518,11 +606,14 @@ def test_malformed_request_fails_the_run_with_the_census_message(
     assert [reason for _, _, reason in publishers.refused] == ["unknown get XYZ"]
 
 
-def test_a_normal_usa_refresh_is_never_refused(httpserver, tmp_path, publishers, real_data):
-    outcome = census_run(httpserver, tmp_path, date(2024, 1, 1), date(2024, 12, 1),
+def test_a_normal_usa_refresh_is_never_refused(httpserver, tmp_path, publishers):
+    """All of 2024 from the recording; without shared/, the bundled sample's 2024-10..2024-12."""
+    first = 1 if (REAL / EXPORTS).is_file() else 10
+    outcome = census_run(httpserver, tmp_path, date(2024, first, 1), date(2024, 12, 1),
                          date(2025, 3, 1), census_cif=True)
     assert outcome.ok, outcome.line()
-    assert publishers.refused == [] and outcome.fetched == 24 and outcome.not_released == []
+    months = 13 - first
+    assert publishers.refused == [] and outcome.fetched == 2 * months and outcome.not_released == []
     assert outcome.rows_parsed > 0
 
 
@@ -592,9 +683,9 @@ def test_stale_before(month, today, expected):
     assert census.stale_before(request, Settings(today=today)) == expected
 
 
-def test_june_revision_refetches_the_prior_years_once(httpserver, tmp_path, publishers, monkeypatch,
-                                                      real_data):
-    """Archived months of 2023 are reused until the 2026 June revision, re-fetched once after."""
+def test_june_revision_refetches_the_prior_years_once(httpserver, tmp_path, publishers, monkeypatch):
+    """Archived months of 2024 (the bundled sample's) are reused until the 2027 June revision,
+    re-fetched once after."""
     import flows.archive
 
     clock = {"now": datetime(2026, 6, 1, 12, tzinfo=UTC)}
@@ -608,16 +699,16 @@ def test_june_revision_refetches_the_prior_years_once(httpserver, tmp_path, publ
 
     def run(today: date):
         clock["now"] = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
-        # window 2023-09..2023-12, revision_window_months=1: 2023-09 and 2023-10 can be reused
-        return census_run(httpserver, tmp_path, date(2023, 9, 1), date(2023, 12, 1), today)
+        # window 2024-10..2024-12, revision_window_months=1: 2024-10 can be reused
+        return census_run(httpserver, tmp_path, date(2024, 10, 1), date(2024, 12, 1), today)
 
-    assert run(date(2026, 6, 1)).fetched == 8
-    before = run(date(2026, 6, 10))
-    assert (before.reused, before.fetched) == (4, 4)
-    after = run(date(2026, 6, 20))  # the 2026 revision (15 June) re-publishes 2023
-    assert (after.reused, after.fetched) == (0, 8) and after.ok
-    again = run(date(2026, 6, 21))
-    assert (again.reused, again.fetched) == (4, 4)
+    assert run(date(2027, 6, 1)).fetched == 6
+    before = run(date(2027, 6, 10))
+    assert (before.reused, before.fetched) == (2, 4)
+    after = run(date(2027, 6, 20))  # the 2027 revision (15 June) re-publishes 2024
+    assert (after.reused, after.fetched) == (0, 6) and after.ok
+    again = run(date(2027, 6, 21))
+    assert (again.reused, again.fetched) == (2, 4)
 
 
 @pytest.mark.flow

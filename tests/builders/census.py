@@ -55,8 +55,14 @@ def census_json(
     part = months.get((f"{year}", f"{month:02d}"))
     if part is None or part.is_empty():
         raise ValueError(f"{path.name} has no rows for {year}-{month:02d}")
-    lines = [json.dumps(header, separators=(",", ":"))]
-    lines += [json.dumps(list(row), separators=(",", ":")) for row in part.rows()]
+    return census_body(header, part.rows())
+
+
+def census_body(header: list[str], rows) -> bytes:
+    """The API's wire shape for ``header`` and ``rows`` (sequences of strings or ``None``): a
+    JSON array of arrays, header first, one row per line."""
+    lines = [json.dumps(list(header), separators=(",", ":"))]
+    lines += [json.dumps(list(row), separators=(",", ":")) for row in rows]
     return ("[" + ",\n".join(lines) + "]").encode("utf-8")
 
 
@@ -69,12 +75,19 @@ def census_rows(csv_path: str | Path, year: int, month: int) -> list[dict[str, s
 
 
 #: Made-up partner rows for months after the recordings: (CTY_CODE, CTY_NAME, value in USD).
-#: **Not published figures**; every name says so.
+#: **Not published figures**; every name says so. Internally consistent like a real answer (world
+#: total first, then groupings and countries in code order): the Schedule C countries add up to the
+#: world total (200,000 + 150,000 + 100,000 + 150,000 + 100,000 + 300,000 = 1,000,000) and the EU
+#: grouping to its members here (France + Germany = 250,000); the grouping is never summed.
 MADE_UP_ROWS: tuple[tuple[str, str, int], ...] = (
     ("-", "TOTAL FOR ALL COUNTRIES (MADE UP)", 1_000_000),
-    ("0003", "EUROPEAN UNION (MADE UP)", 200_000),
-    ("5700", "CHINA (MADE UP)", 300_000),
+    ("0003", "EUROPEAN UNION (MADE UP)", 250_000),
+    ("1220", "CANADA (MADE UP)", 200_000),
+    ("2010", "MEXICO (MADE UP)", 150_000),
+    ("4279", "FRANCE (MADE UP)", 100_000),
+    ("4280", "GERMANY (MADE UP)", 150_000),
     ("5520", "VIETNAM (MADE UP)", 100_000),
+    ("5700", "CHINA (MADE UP)", 300_000),
 )
 
 

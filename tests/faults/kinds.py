@@ -220,10 +220,9 @@ def _census_scale(table):
 CENSUS = [
     Fault("no-world-total", "census", "the CTY_CODE '-' world total row removed", "rejected",
           body=_census_edit(_drop_world)),
-    # KNOWN HOLE (docs/RELIABILITY.md): rows lost after the world total row are loaded as if
-    # the partners had no trade; the country-sum cross-check that catches it is not enabled yet.
+    # the Schedule C rows then fall short of the world total (census.py "Truncation")
     Fault("rows-cut", "census", "the array re-closed after half its rows (world total row kept)",
-          "loaded-missing", body=_census_edit(_cut_keep_world)),
+          "rejected", body=_census_edit(_cut_keep_world)),
     Fault("wrong-month", "census", "MONTH 11 for a December request", "rejected",
           body=_census_edit(lambda t: [r.__setitem__(t[0].index("MONTH"), "11") for r in t[1:]])),
     Fault("negative-value", "census", "a negative value", "rejected",
