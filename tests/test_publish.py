@@ -259,7 +259,8 @@ def test_exports_of_removed_marts_are_deleted(published):
     con = duckdb.connect(str(published.database_path), read_only=True)
     try:
         marts = {r[0] for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'").fetchall()}
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' UNION ALL "
+            "SELECT view_name FROM duckdb_views() WHERE schema_name = 'marts'").fetchall()}
     finally:
         con.close()
     assert {p.stem for p in written} == marts == {p.stem for p in exports.glob("*.parquet")}
