@@ -10,7 +10,6 @@ fetched, so re-fetching identical bytes changes nothing).
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,16 +36,27 @@ Progress = Callable[[str], None]
 STORAGE_COMPATIBILITY = "v1.0.0"
 
 
-#: DuckDB's memory limit on the connection that runs the models, unless
-#: ``TRADE_IMBALANCE_BUILD_MEMORY_LIMIT`` says otherwise (a DuckDB size such as ``4GB``). Beyond it
-#: DuckDB spills to the folder ``<build file>.tmp`` instead of growing: the models over 20 million
-#: rows in ``raw.observations`` then stay under about 2 GiB of resident memory (bench/RESULTS.md).
+#: DuckDB's memory limit on the connection that runs the models by default
+#: (``Settings.build_memory_limit``, ``TRADE_IMBALANCE_BUILD_MEMORY_LIMIT``). Beyond it DuckDB
+#: spills to the folder ``<build file>.tmp`` instead of growing: the models over 20 million rows
+#: in ``raw.observations`` then stay under about 2 GiB of resident memory (bench/RESULTS.md).
 BUILD_MEMORY_LIMIT = "1GB"
 
 
 def build_memory_limit() -> str:
-    """The memory limit for build connections (:data:`BUILD_MEMORY_LIMIT` or the environment's)."""
-    return os.environ.get("TRADE_IMBALANCE_BUILD_MEMORY_LIMIT") or BUILD_MEMORY_LIMIT
+    """The memory limit for build and export connections: the ``build_memory_limit`` setting
+    (``TRADE_IMBALANCE_BUILD_MEMORY_LIMIT``, default :data:`BUILD_MEMORY_LIMIT`). Raises
+    :class:`BuildError` naming the invalid settings when they cannot be read (e.g. a value that
+    is not a DuckDB size)."""
+    from pydantic import ValidationError
+
+    from flows.settings import get_settings
+
+    try:
+        return get_settings().build_memory_limit
+    except ValidationError as exc:
+        names = ", ".join(".".join(str(p) for p in e.get("loc", ())) for e in exc.errors())
+        raise BuildError(f"invalid settings ({names}): e.g. not a DuckDB memory size") from None
 
 
 def spill_beside(con: duckdb.DuckDBPyConnection, path: Path) -> None:

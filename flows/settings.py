@@ -114,6 +114,14 @@ class Settings(BaseSettings):
         "the download after its first 30 s, are abandoned.",
     )
 
+    build_memory_limit: str = Field(
+        default="1GB", pattern=r"^[0-9]+(\.[0-9]+)?\s*[A-Za-z]*$",
+        description="Memory DuckDB may use while building the models and exporting the marts "
+        "(a DuckDB size such as 4GB); beyond it DuckDB spills to disk beside the build instead "
+        "of growing (bench/RESULTS.md: 20 M rows stay under about 1.2 GiB of resident memory "
+        "at 1GB).",
+    )
+
     # The `query` sandbox (flows.query)
     query_timeout: float = Field(default=120.0, gt=0, description="Seconds a `query` may run.")
     query_memory_limit: str = Field(default="1GB", description="Memory a `query` may use (DuckDB size).")

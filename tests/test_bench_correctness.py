@@ -28,7 +28,7 @@ from flows import build
 from flows.archive import Archive
 from flows.http import HttpClient
 from flows.models import SQL_DIR, discover
-from flows.settings import Settings
+from flows.settings import Settings, get_settings
 from flows.sources.base import FetchError, FetchRequest
 from tests.sql_harness import build as build_models
 from tests.sql_harness import load, load_rates, observation, series, warehouse
@@ -218,15 +218,18 @@ def test_models_connection_has_a_memory_limit_and_a_spill_folder(tmp_path, monke
     duckdb.connect(str(path)).close()
     monkeypatch.setattr(build, "run_models", capture)
     monkeypatch.setenv("TRADE_IMBALANCE_BUILD_MEMORY_LIMIT", "300MB")
+    get_settings.cache_clear()
     with pytest.raises(RuntimeError, match="captured"):
         build.build_models(path)
     assert seen["memory_limit"] in ("286.1 MiB", "300.0 MB")  # DuckDB prints 300MB in MiB
     assert seen["temp_directory"] == str(tmp_path / "build.duckdb.tmp")
     assert seen["order"] is False
     monkeypatch.delenv("TRADE_IMBALANCE_BUILD_MEMORY_LIMIT")
+    get_settings.cache_clear()
     assert build.build_memory_limit() == build.BUILD_MEMORY_LIMIT == "1GB"
     monkeypatch.setenv("TRADE_IMBALANCE_BUILD_MEMORY_LIMIT", "1GB'; ATTACH 'x")
-    with pytest.raises(build.BuildError):
+    get_settings.cache_clear()
+    with pytest.raises(build.BuildError, match="build_memory_limit"):
         build.build_models(path)
 
 
