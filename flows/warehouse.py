@@ -17,16 +17,17 @@ Tables (all created by :func:`create_raw_tables`):
 ``meta.load_log``
     One row per payload loaded: source, sha256, rows, partitions.
 
-Load rule (DESIGN.md §2): each payload is applied in one transaction as a delete-and-insert per
-(source, reporter, period) partition, restricted to the partners, flows, commodities and
-currencies the payload covers — so a payload for some partners never deletes others. Loading the
-same payload twice changes nothing.
+Load rule (DESIGN.md §2): each payload is applied in one transaction as a delete-and-insert of
+the keys (:data:`flows.schema.OBSERVATION_KEY`) it holds — so a payload for some partners never
+deletes others, and the payload applied last wins. Loading the same payload twice changes
+nothing. A rebuild applies many payloads at once with :func:`load_observation_payloads`, which
+gives the same rows as applying them one by one.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -126,6 +127,25 @@ def load_manifest(
         )
 
 
+def _stamped(frame: pl.DataFrame, sha256: str, fetched_at: datetime) -> pl.DataFrame:
+    """``frame`` as loaded: null vintages filled with the fetch date, the payload and fetch time
+    added (the columns of ``raw.observations``)."""
+    return frame.with_columns(
+        pl.col("vintage").fill_null(pl.lit(fetched_at.date())),
+        pl.lit(sha256).alias("payload_sha256"),
+        pl.lit(fetched_at.replace(tzinfo=None)).cast(pl.Datetime("us")).alias("fetched_at"),
+    )
+
+
+def _log_row(batch: pl.DataFrame, sha256: str, fetched_at: datetime) -> list:
+    """The ``meta.load_log`` row of one stamped payload."""
+    partitions = batch.select("source", "reporter", "period_start", "period_end").n_unique()
+    return [batch["source"][0], sha256, batch.height, partitions, fetched_at.replace(tzinfo=None)]
+
+
+_LOG_INSERT = "INSERT INTO meta.load_log VALUES (?, ?, 'observations', ?, ?, ?)"
+
+
 def load_observations(
     con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, sha256: str, fetched_at: datetime
 ) -> int:
@@ -136,11 +156,7 @@ def load_observations(
     """
     if frame.is_empty():
         return 0
-    batch = frame.with_columns(
-        pl.col("vintage").fill_null(pl.lit(fetched_at.date())),
-        pl.lit(sha256).alias("payload_sha256"),
-        pl.lit(fetched_at.replace(tzinfo=None)).cast(pl.Datetime("us")).alias("fetched_at"),
-    )
+    batch = _stamped(frame, sha256, fetched_at)
     on = " AND ".join(f"o.{c} = b.{c}" for c in OBSERVATION_KEY)
     with _batch_transaction(con, batch):
         con.execute(f"DELETE FROM raw.observations o USING batch b WHERE {on}")
@@ -150,12 +166,73 @@ def load_observations(
             WHERE NOT EXISTS (SELECT 1 FROM raw.observation_history o
                               WHERE {on} AND o.payload_sha256 = b.payload_sha256)"""
         )
-        partitions = batch.select("source", "reporter", "period_start", "period_end").n_unique()
-        con.execute(
-            "INSERT INTO meta.load_log VALUES (?, ?, 'observations', ?, ?, ?)",
-            [batch["source"][0], sha256, batch.height, partitions, fetched_at.replace(tzinfo=None)],
-        )
+        con.execute(_LOG_INSERT, _log_row(batch, sha256, fetched_at))
     return batch.height
+
+
+#: Columns of ``raw.observations`` (a stamped payload's, in table order).
+_LOADED = {
+    **OBSERVATION_SCHEMA,
+    "payload_sha256": pl.String(),
+    "fetched_at": pl.Datetime("us"),
+}
+
+
+def load_observation_payloads(
+    con: duckdb.DuckDBPyConnection, payloads: Sequence[tuple[pl.DataFrame, str, datetime]]
+) -> list[int]:
+    """Apply parsed payloads ``(frame, sha256, fetched_at)`` in order with set-based SQL, in one
+    transaction: the same ``raw.observations``, ``raw.observation_history`` and
+    ``meta.load_log`` rows (in the same order) as :func:`load_observations` once per payload.
+
+    That is: per key, the row of the last payload that has it replaces the current one; per
+    (key, payload) the first row loaded enters the history unless the history has it already;
+    one log row per non-empty payload. Returns the rows loaded per payload (0 for an empty
+    frame). A frame :func:`load_observations` would refuse (a null or repeated key, other
+    columns) makes the whole call load payload by payload, so it fails as that function does.
+    """
+    stamped = [
+        (i, _stamped(frame, sha, at), sha, at) for i, (frame, sha, at) in enumerate(payloads)
+        if not frame.is_empty()
+    ]
+    key = list(OBSERVATION_KEY)
+    if not all(
+        dict(b.schema) == _LOADED and b.select(key).null_count().sum_horizontal().item() == 0
+        and not b.select(key).is_duplicated().any()
+        for _, b, _, _ in stamped
+    ):
+        return [load_observations(con, *item) for item in payloads]
+    counts = [0] * len(payloads)
+    if not stamped:
+        return counts
+    rows = pl.concat(
+        b.with_columns(
+            pl.lit(i, pl.Int32).alias("_payload"), pl.int_range(b.height, dtype=pl.Int32).alias("_row")
+        )
+        for i, b, _, _ in stamped
+    )
+    keys, columns = ", ".join(key), ", ".join(_LOADED)
+    on = " AND ".join(f"o.{c} = b.{c}" for c in key)
+    with _batch_transaction(con, rows):
+        con.execute(f"DELETE FROM raw.observations o USING (SELECT DISTINCT {keys} FROM batch) b WHERE {on}")
+        con.execute(
+            f"""INSERT INTO raw.observations SELECT {columns} FROM batch
+            QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY _payload DESC) = 1
+            ORDER BY _payload, _row"""
+        )
+        con.execute(
+            f"""INSERT INTO raw.observation_history SELECT {columns} FROM (
+                SELECT * FROM batch
+                QUALIFY row_number() OVER (PARTITION BY {keys}, payload_sha256 ORDER BY _payload) = 1
+            ) b
+            WHERE NOT EXISTS (SELECT 1 FROM raw.observation_history o
+                              WHERE {on} AND o.payload_sha256 = b.payload_sha256)
+            ORDER BY _payload, _row"""
+        )
+        con.executemany(_LOG_INSERT, [_log_row(b, sha, at) for _, b, sha, at in stamped])
+    for i, b, _, _ in stamped:
+        counts[i] = b.height
+    return counts
 
 
 def load_fx_rates(
