@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from flows.archive import ManifestEntry
@@ -94,11 +95,20 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     write_release_calendar(con)
 
 
+#: Columns of ``raw.manifest`` as a frame (:func:`load_manifest`).
+_MANIFEST = {
+    "sha256": pl.String(), "source": pl.String(), "url": pl.String(), "role": pl.String(),
+    "request": pl.String(), "fetched_at": pl.Datetime("us"), "status": pl.Int32(),
+    "bytes": pl.Int64(), "content_type": pl.String(), "parse_error": pl.String(),
+    "quarantine": pl.String(), "accepted_by": pl.String(),
+}  # fmt: skip
+
+
 def load_manifest(
     con: duckdb.DuckDBPyConnection, entries: list[ManifestEntry], accepted: dict | None = None
 ) -> None:
-    """Replace ``raw.manifest`` with ``entries``; ``accepted`` maps a quarantined payload's sha256
-    to its acceptance record (``who``, ``at``)."""
+    """Replace ``raw.manifest`` with ``entries`` (one statement); ``accepted`` maps a quarantined
+    payload's sha256 to its acceptance record (``who``, ``at``)."""
     accepted = accepted or {}
     con.execute("DELETE FROM raw.manifest")
     rows = [
@@ -122,9 +132,11 @@ def load_manifest(
         for e in entries
     ]
     if rows:
-        con.executemany(
-            "INSERT INTO raw.manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-        )
+        con.register("manifest_rows", pl.DataFrame(rows, schema=_MANIFEST, orient="row").to_arrow())
+        try:
+            con.execute("INSERT INTO raw.manifest SELECT * FROM manifest_rows")
+        finally:
+            con.unregister("manifest_rows")
 
 
 def _stamped(frame: pl.DataFrame, sha256: str, fetched_at: datetime) -> pl.DataFrame:
@@ -191,25 +203,39 @@ def load_observation_payloads(
     frame). A frame :func:`load_observations` would refuse (a null or repeated key, other
     columns) makes the whole call load payload by payload, so it fails as that function does.
     """
-    stamped = [
-        (i, _stamped(frame, sha, at), sha, at) for i, (frame, sha, at) in enumerate(payloads)
-        if not frame.is_empty()
-    ]
-    key = list(OBSERVATION_KEY)
-    if not all(
-        dict(b.schema) == _LOADED and b.select(key).null_count().sum_horizontal().item() == 0
-        and not b.select(key).is_duplicated().any()
-        for _, b, _, _ in stamped
-    ):
-        return [load_observations(con, *item) for item in payloads]
-    counts = [0] * len(payloads)
-    if not stamped:
+    counts = [frame.height for frame, _, _ in payloads]
+    kept = [i for i, n in enumerate(counts) if n]
+    if not kept:
         return counts
-    rows = pl.concat(
-        b.with_columns(
-            pl.lit(i, pl.Int32).alias("_payload"), pl.int_range(b.height, dtype=pl.Int32).alias("_row")
-        )
-        for i, b, _, _ in stamped
+    if any(dict(payloads[i][0].schema) != OBSERVATION_SCHEMA for i in kept):
+        return [load_observations(con, *item) for item in payloads]
+    # One frame in load order, stamped as _stamped stamps each payload: _payload is the payload's
+    # position, _row the row's position in it.
+    position = np.repeat(np.arange(len(kept), dtype=np.int32), [counts[i] for i in kept])
+    starts = np.cumsum([0] + [counts[i] for i in kept[:-1]])
+    stamps = pl.DataFrame(
+        {
+            "sha": [payloads[i][1] for i in kept],
+            "at": [payloads[i][2].replace(tzinfo=None) for i in kept],
+            "day": [payloads[i][2].date() for i in kept],
+        },
+        schema={"sha": pl.String(), "at": pl.Datetime("us"), "day": pl.Date()},
+    )[position]
+    rows = pl.concat([payloads[i][0] for i in kept]).with_columns(
+        pl.col("vintage").fill_null(stamps["day"]),
+        stamps["sha"].alias("payload_sha256"),
+        stamps["at"].alias("fetched_at"),
+        pl.Series("_payload", position),
+        pl.Series("_row", np.arange(len(position), dtype=np.int64) - starts[position]),
+    )
+    key = list(OBSERVATION_KEY)
+    refused = rows.select(key).null_count().sum_horizontal().item()
+    if refused or rows.select(*key, "_payload").is_duplicated().any():  # as the upsert would refuse
+        return [load_observations(con, *item) for item in payloads]
+    log = rows.group_by("_payload", maintain_order=True).agg(
+        pl.col("source").first(),
+        pl.len().alias("rows"),
+        pl.struct("source", "reporter", "period_start", "period_end").n_unique().alias("partitions"),
     )
     keys, columns = ", ".join(key), ", ".join(_LOADED)
     on = " AND ".join(f"o.{c} = b.{c}" for c in key)
@@ -229,9 +255,13 @@ def load_observation_payloads(
                               WHERE {on} AND o.payload_sha256 = b.payload_sha256)
             ORDER BY _payload, _row"""
         )
-        con.executemany(_LOG_INSERT, [_log_row(b, sha, at) for _, b, sha, at in stamped])
-    for i, b, _, _ in stamped:
-        counts[i] = b.height
+        con.executemany(
+            _LOG_INSERT,
+            [
+                [source, payloads[kept[j]][1], n, parts, payloads[kept[j]][2].replace(tzinfo=None)]
+                for j, source, n, parts in log.iter_rows()
+            ],
+        )
     return counts
 
 

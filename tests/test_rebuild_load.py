@@ -23,7 +23,7 @@ from flows.build import BuildError, load_archive
 from flows.fetch import parse_payload
 from flows.sources import get_source, target_of
 from flows.sources.base import Fetched, FetchRequest
-from flows.warehouse import load_fx_rates, load_observation_payloads, load_observations
+from flows.warehouse import load_fx_rates, load_manifest, load_observation_payloads, load_observations
 from tests.builders.comtrade import made_up_envelope, made_up_record
 from tests.sql_harness import frame, observation, warehouse
 
@@ -189,3 +189,21 @@ def test_a_payload_that_no_longer_parses_is_named(tmp_path):
     entry = archive.store(broken)
     with pytest.raises(BuildError, match=f"archived payload {entry.sha256[:12]} no longer parses"):
         load_archive(archive, tmp_path / "trade.duckdb")
+
+
+def test_the_manifest_is_loaded_as_archived(tmp_path):
+    archive = _archive(tmp_path / "raw")
+    entries = list(archive.entries())
+    held = next(e for e in entries if e.quarantine)
+    record = archive.accept(held.sha256[:12], "made-up reviewer")
+    con = warehouse()
+    load_manifest(con, entries, archive.accepted())
+    got = con.execute("SELECT * FROM raw.manifest").fetchall()
+    assert got == [
+        (e.sha256, e.source, e.url, "data",
+         json.dumps(e.request.to_json(), sort_keys=True), e.fetched_at.replace(tzinfo=None), 200,
+         e.bytes, "application/json", None, e.quarantine,
+         f"made-up reviewer at {record['at']}" if e is held else None)
+        for e in entries
+    ]  # fmt: skip
+    assert len(got) == 9
