@@ -166,7 +166,6 @@ def _adjust_one(
         holiday, lags, td = plan
         adj.check_length(series)
         spec = specs.get(key, len(series.values), today)
-        notes = adj.resolve_trading_day(series, td)[1]
         if spec is None:
             spec, notes = adj.select_spec(series, holiday, trading_day=td, lags=lags, today=today)
             specs.put(key, spec)
@@ -175,6 +174,8 @@ def _adjust_one(
         reused = results.get(key, digest)
         if reused is not None:
             return reused, selected, True
+        if not selected:  # the working-day note: a function of the series, plan and calendar
+            notes = adj.resolve_trading_day(series, td)[1]
         outcome = adj.adjust(series, spec)
     except (adj.AdjustmentFailed, Exception) as exc:  # a failed series is reported, never fatal
         reason = str(exc) if isinstance(exc, adj.AdjustmentFailed) else f"adjustment failed: {exc}"
