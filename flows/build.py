@@ -27,7 +27,7 @@ from flows.reference_table import write_partner_codes
 from flows.seasonal.warehouse import build_seasonal
 from flows.sources import get_source, target_of
 from flows.sources.base import SourceError
-from flows.warehouse import create_raw_tables, load_fx_rates, load_manifest, load_observations
+from flows.warehouse import create_raw_tables, load_fx_rates, load_manifest, load_observation_payloads
 
 Progress = Callable[[str], None]
 
@@ -82,6 +82,11 @@ def configure_build(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDB
     spill_beside(con, path)
     con.execute("SET preserve_insertion_order = false")
     return con
+
+
+#: Observation rows applied together when replaying the archive (whole payloads, in fetch order;
+#: a batch closes at the first payload that reaches it). Bounds the memory of one set-based step.
+LOAD_BATCH_ROWS = 1_000_000
 
 
 class BuildError(RuntimeError):
@@ -140,8 +145,11 @@ def load_archive(
 ) -> BuildStats:
     """Create a new warehouse file at ``path`` and replay every accepted archived payload into it.
 
-    Raises :class:`BuildError` when an archived payload that was accepted before no longer parses
-    or its archive object is missing.
+    Observation payloads are applied in fetch order in batches of about :data:`LOAD_BATCH_ROWS`
+    rows, each one set-based transaction giving the rows one upsert per payload would; an
+    exchange-rate payload is applied on its own between them. Raises :class:`BuildError` when an
+    archived payload that was accepted before no longer parses or its archive object is missing
+    (naming the payload).
     """
     parameters = parameters or ModelParameters()
     stats = BuildStats(fingerprint=fingerprint(archive, sql_dir, parameters))
@@ -156,6 +164,22 @@ def load_archive(
         create_raw_tables(con)
         load_manifest(con, entries, archive.accepted())
         frames: dict[tuple[str, str], pl.DataFrame] = {}
+        pending: list[tuple[ManifestEntry, pl.DataFrame]] = []
+        pending_rows = 0
+
+        def flush() -> None:
+            """Apply the pending observation payloads in one set-based step (same rows as one
+            upsert per payload: :func:`flows.warehouse.load_observation_payloads`)."""
+            nonlocal pending_rows
+            load_observation_payloads(
+                con, [(frame, e.sha256, first_seen[e.sha256]) for e, frame in pending]
+            )
+            for e, _ in pending:
+                kill_point("load:payload")
+                stats.payloads_by_source[e.source] = stats.payloads_by_source.get(e.source, 0) + 1
+            pending.clear()
+            pending_rows = 0
+
         progress(f"load: replaying {len(data)} archived payloads")
         for entry in data:
             module = get_source(entry.source)
@@ -170,13 +194,18 @@ def load_archive(
                 except FileNotFoundError as exc:
                     raise BuildError(f"archive object missing for {entry.url}: {exc}") from exc
             frame = frames[cache_key]
-            loader = load_fx_rates if target_of(module) == "fx_rates" else load_observations
-            # Per-payload counts overlap (upserts), so rows per source are counted after the loop.
-            loader(con, frame, entry.sha256, first_seen[entry.sha256])
+            if target_of(module) != "fx_rates":
+                pending.append((entry, frame))
+                pending_rows += frame.height
+                if pending_rows >= LOAD_BATCH_ROWS:
+                    flush()
+                continue
+            flush()  # the observations fetched before it first, as in fetch order
+            load_fx_rates(con, frame, entry.sha256, first_seen[entry.sha256])
             kill_point("load:payload")
-            stats.payloads_by_source[entry.source] = (
-                stats.payloads_by_source.get(entry.source, 0) + 1
-            )
+            stats.payloads_by_source[entry.source] = stats.payloads_by_source.get(entry.source, 0) + 1
+        flush()
+        # Per-payload counts overlap (upserts), so rows per source are counted after the loop.
         stats.rows_by_source = dict(
             con.execute(
                 """SELECT source, count(*) FROM raw.observations GROUP BY source

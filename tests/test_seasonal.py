@@ -16,6 +16,7 @@ import math
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -231,6 +232,134 @@ def test_build_step_writes_the_commented_mart(tmp_path):
                                   WHERE schema_name = 'marts' AND table_name = 'seasonally_adjusted'
                                     AND comment IS NULL""").fetchall()
     assert undocumented == []
+
+
+# -- the adjusted-rows cache ------------------------------------------------------------------
+
+
+def _balances(exports: list[float], imports: list[float]):
+    """An in-memory warehouse with ``intermediate.balances`` over US trade with China (MADE-UP
+    values from the fixture)."""
+    from flows.models import run_models
+    from flows.parameters import ModelParameters, write_parameters
+    from tests.sql_harness import load, series, warehouse
+
+    con = warehouse()
+    load(con, series("census", "USA", "USD", date(2010, 1, 1), partner="CHN",
+                     exports=exports, imports=imports))
+    write_parameters(con, ModelParameters())
+    run_models(con)  # the models only: the seasonal step runs in each test
+    return con
+
+
+def _fixed_specs(folder: Path) -> None:
+    cache = SpecCache(folder / "seasonal" / "specs.json")  # fixed specs: no grid in the test
+    for flow in ("X", "M"):
+        cache.put(("census", "USA", "CHN", flow, "USD"), FIXED)
+    cache.save()
+
+
+@pytest.fixture
+def x13_calls(monkeypatch):
+    """Counts X-13 runs ({"runs": n, "adjust": [flow of each final adjustment]})."""
+    calls = {"runs": 0, "adjust": []}
+    run, adjust = x13.run, adj.adjust
+
+    def counted_run(*args, **kwargs):
+        calls["runs"] += 1
+        return run(*args, **kwargs)
+
+    def counted_adjust(series, spec, **kwargs):
+        calls["adjust"].append(series.values[0])
+        return adjust(series, spec, **kwargs)
+
+    monkeypatch.setattr(x13, "run", counted_run)
+    monkeypatch.setattr(adj, "adjust", counted_adjust)
+    return calls
+
+
+def _seasonal(con, folder: Path):
+    """(rows of intermediate.seasonal_adjustment in table order, of the mart, progress lines)."""
+    from flows.seasonal.warehouse import build_seasonal
+
+    lines: list[str] = []
+    build_seasonal(con, folder, today=date(2025, 12, 1), workers=2, progress=lines.append)
+    table = con.sql("SELECT * FROM intermediate.seasonal_adjustment").pl()
+    mart = con.sql("SELECT * FROM marts.seasonally_adjusted ORDER BY ALL").pl()
+    return table, mart, lines
+
+
+def test_unchanged_series_reuse_their_adjusted_rows_without_x13(tmp_path, x13_calls):
+    values = list(made_up().values())
+    exports, imports = [v * 1e6 for v in values], [v * 3e6 for v in values]
+    _fixed_specs(tmp_path)
+    first, first_mart, lines = _seasonal(_balances(exports, imports), tmp_path)
+    assert len(x13_calls["adjust"]) == 2 and x13_calls["runs"] >= 2
+    assert "2 series adjusted, 0 reused from cache" in lines[0]
+    assert first.filter(pl.col("value_sa").is_not_null()).height == 288  # both flows adjusted
+    assert (tmp_path / "seasonal" / "results.parquet").exists()
+    x13_calls["runs"], x13_calls["adjust"] = 0, []
+    again, again_mart, lines = _seasonal(_balances(exports, imports), tmp_path)  # a rebuild
+    assert x13_calls == {"runs": 0, "adjust": []}
+    assert "0 series adjusted, 2 reused from cache" in lines[0]
+    assert again.equals(first) and again_mart.equals(first_mart)  # same rows, same order, nulls too
+
+    # One changed month in the imports: only the imports are adjusted again, and their rows equal
+    # those of a build without any cached rows.
+    imports[100] *= 1.05
+    changed, _, lines = _seasonal(_balances(exports, imports), tmp_path)
+    assert len(x13_calls["adjust"]) == 1 and x13_calls["adjust"][0] == imports[0]
+    assert "1 series adjusted, 1 reused from cache" in lines[0]
+    cold_folder = tmp_path / "cold"
+    _fixed_specs(cold_folder)
+    cold, _, _ = _seasonal(_balances(exports, imports), cold_folder)
+    assert changed.equals(cold)
+    assert changed.filter(pl.col("flow") == "X").equals(first.filter(pl.col("flow") == "X"))
+    assert not changed.filter(pl.col("flow") == "M").equals(first.filter(pl.col("flow") == "M"))
+
+
+def test_a_corrupt_result_cache_is_ignored_and_rewritten(tmp_path, x13_calls):
+    values = list(made_up().values())
+    exports, imports = [v * 1e6 for v in values], [v * 3e6 for v in values]
+    _fixed_specs(tmp_path)
+    first, _, _ = _seasonal(_balances(exports, imports), tmp_path)
+    results = tmp_path / "seasonal" / "results.parquet"
+    results.write_bytes(results.read_bytes()[: results.stat().st_size // 2])  # a torn file
+    x13_calls["adjust"] = []
+    again, _, lines = _seasonal(_balances(exports, imports), tmp_path)
+    assert len(x13_calls["adjust"]) == 2 and "2 series adjusted, 0 reused" in lines[0]
+    assert again.equals(first)
+    assert pl.read_parquet(results).height == first.height  # written whole again
+
+
+def test_result_cache_keeps_the_latest_build_keys_and_hashes_every_input(tmp_path):
+    from flows.seasonal.cache import ResultCache, result_digest
+    from flows.seasonal.warehouse import COLUMNS
+
+    path = tmp_path / "results.parquet"
+    series = adj.from_months({date(2020, m, 1): float(m) for m in range(3, 13)}, {2021: 30.0})
+    plan = ("cny", (0,), "td")
+    digest = result_digest(("a",), series, None, FIXED, plan)
+    other_inputs = [
+        (("b",), series, None, FIXED, plan),
+        (("a",), adj.from_months({date(2020, m, 1): float(m) for m in range(3, 13)}, {2021: 31.0}),
+         None, FIXED, plan),
+        (("a",), series, "imf", FIXED, plan),
+        (("a",), series, None, adj.SeasonalSpec("cny", 10, 15, 0, "none", "2025-06-01", 144), plan),
+        (("a",), series, None, FIXED, ("tet", (0,), "td")),
+    ]
+    assert len({digest, *(result_digest(*args) for args in other_inputs)}) == 1 + len(other_inputs)
+    rows = pl.DataFrame([{"source": "made-up", "period": date(2020, 3, 1), "value": 3.0}], schema=COLUMNS)
+    cache = ResultCache(path, COLUMNS)
+    cache.put(("a",), digest, rows)
+    cache.put(("b",), "other", rows)
+    cache.save()
+    again = ResultCache(path, COLUMNS)
+    assert again.get(("a",), digest).equals(rows) and again.get(("a",), "stale") is None
+    again.save()  # only ("a",) asked for: ("b",) is dropped
+    assert pl.read_parquet(path).get_column("_series").to_list() == ["a"]
+    path.write_bytes(b"not parquet")
+    assert ResultCache(path, COLUMNS).get(("a",), digest) is None
 
 
 # -- trade-imbalance adjust -------------------------------------------------------------------

@@ -10,7 +10,9 @@ lines become ``COMMENT ON``, as for every model).
 Holiday per series: Tết when Vietnam is the reporter or partner, else the Chinese New Year;
 imports of a reporter other than China/Vietnam search the shipping lag over
 :data:`flows.seasonal.adjust.LAG_GRID`; China's own series use China's working-day calendar.
-Specs are cached in ``<warehouse folder>/seasonal/specs.json`` (:mod:`flows.seasonal.cache`).
+Specs are cached in ``<warehouse folder>/seasonal/specs.json`` and each series' adjusted rows in
+``<warehouse folder>/seasonal/results.parquet`` under a hash of their inputs, so a build whose
+series and spec are unchanged runs no X-13 (:mod:`flows.seasonal.cache`).
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ import duckdb
 import polars as pl
 
 from flows.seasonal import adjust as adj
-from flows.seasonal.cache import SpecCache
+from flows.seasonal.cache import ResultCache, SpecCache, result_digest
 
 SQL_FILE = Path(__file__).with_name("seasonally_adjusted.sql")
+#: The adjusted rows of the latest build, beside ``specs.json`` (:class:`ResultCache`).
+RESULTS_FILE = "results.parquet"
 MART = "marts.seasonally_adjusted"
 #: Partners adjusted besides the world total (the focus economies' main partners).
 MAIN_PARTNERS = ("CHN", "USA", "EU27_2020", "JPN", "KOR", "VNM", "IND", "DEU", "HKG", "MEX", "CAN")
@@ -141,7 +145,10 @@ def _series_inputs(frame: pl.DataFrame) -> list[tuple[tuple, adj.Series, str | N
     return out
 
 
-def _adjust_one(item, cache: SpecCache, today: date) -> tuple[list[dict], bool]:
+def _adjust_one(
+    item, specs: SpecCache, results: ResultCache, today: date
+) -> tuple[pl.DataFrame, bool, bool]:
+    """(rows, whether a spec was selected, whether the rows were reused from ``results``)."""
     key, series, history = item
     source, reporter, partner, flow, currency = key
     base = {
@@ -153,16 +160,22 @@ def _adjust_one(item, cache: SpecCache, today: date) -> tuple[list[dict], bool]:
         "jan_feb_history": history,
         "separate_jan_feb_years": adj.separate_jan_feb_years(series),
     }
-    selected = False
+    selected, digest = False, None
     try:
-        holiday, lags, td = holiday_plan(reporter, partner, flow)
+        plan = holiday_plan(reporter, partner, flow)
+        holiday, lags, td = plan
         adj.check_length(series)
-        spec = cache.get(key, len(series.values), today)
-        notes = adj.resolve_trading_day(series, td)[1]
+        spec = specs.get(key, len(series.values), today)
         if spec is None:
             spec, notes = adj.select_spec(series, holiday, trading_day=td, lags=lags, today=today)
-            cache.put(key, spec)
+            specs.put(key, spec)
             selected = True
+        digest = result_digest(key, series, history, spec, plan)
+        reused = results.get(key, digest)
+        if reused is not None:
+            return reused, selected, True
+        if not selected:  # the working-day note: a function of the series, plan and calendar
+            notes = adj.resolve_trading_day(series, td)[1]
         outcome = adj.adjust(series, spec)
     except (adj.AdjustmentFailed, Exception) as exc:  # a failed series is reported, never fatal
         reason = str(exc) if isinstance(exc, adj.AdjustmentFailed) else f"adjustment failed: {exc}"
@@ -178,7 +191,12 @@ def _adjust_one(item, cache: SpecCache, today: date) -> tuple[list[dict], bool]:
                     "note": f"not adjusted: {reason}",
                 }
             )
-        return rows, selected
+        frame = pl.DataFrame(rows, schema=COLUMNS)
+        # A run failing its diagnostics fails again on the same inputs; X-13 rejecting or not
+        # completing a run (an error with a cause) and unexpected errors are retried next build.
+        if digest is not None and isinstance(exc, adj.AdjustmentFailed) and exc.__cause__ is None:
+            results.put(key, digest, frame)
+        return frame, selected, False
     s = outcome.spec
     d = outcome.diagnostics
     note = "; ".join(dict.fromkeys(notes + outcome.warnings)) or None
@@ -216,7 +234,9 @@ def _adjust_one(item, cache: SpecCache, today: date) -> tuple[list[dict], bool]:
                 "low_confidence": r.low_confidence,
             }
         )
-    return rows, selected
+    frame = pl.DataFrame(rows, schema=COLUMNS)
+    results.put(key, digest, frame)
+    return frame, selected, False
 
 
 def build_seasonal(
@@ -239,13 +259,14 @@ def build_seasonal(
         return []
     began = time.monotonic()
     today = today or _today()
-    cache = SpecCache(folder / "seasonal" / "specs.json")
+    specs = SpecCache(folder / "seasonal" / "specs.json")
+    cached = ResultCache(folder / "seasonal" / RESULTS_FILE, COLUMNS)
     inputs = _series_inputs(_load(con))
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
-        results = list(pool.map(lambda item: _adjust_one(item, cache, today), inputs))
-    cache.save()
-    rows = [row for rs, _ in results for row in rs]
-    frame = pl.DataFrame(rows, schema=COLUMNS) if rows else pl.DataFrame(schema=COLUMNS)
+        results = list(pool.map(lambda item: _adjust_one(item, specs, cached, today), inputs))
+    specs.save()
+    cached.save()
+    frame = pl.concat([f for f, _, _ in results]) if results else pl.DataFrame(schema=COLUMNS)
     con.execute("CREATE SCHEMA IF NOT EXISTS intermediate")
     con.execute("CREATE SCHEMA IF NOT EXISTS marts")
     con.register("seasonal_rows", frame.to_arrow())
@@ -260,10 +281,11 @@ def build_seasonal(
     model = Model("marts", "seasonally_adjusted", SQL_FILE, sql, set(), table_doc, column_docs)
     con.execute(f"CREATE OR REPLACE TABLE {MART} AS {sql}")
     _apply_comments(con, model)
-    selected = sum(sel for _, sel in results)
+    selected = sum(sel for _, sel, _ in results)
+    reused = sum(hit for _, _, hit in results)
     progress(
-        f"seasonal: {len(inputs)} series adjusted ({selected} spec selections) "
-        f"in {time.monotonic() - began:.1f} s"
+        f"seasonal: {len(inputs) - reused} series adjusted, {reused} reused from cache "
+        f"({selected} spec selections) in {time.monotonic() - began:.1f} s"
     )
     return ["intermediate.seasonal_adjustment", MART]
 
