@@ -109,7 +109,8 @@ def write_report(results: dict, out: Path) -> None:
             "|---|---:|---:|",
         ]
         for name, seconds in sorted(last["per_model_seconds"].items(), key=lambda kv: -kv[1]):
-            body.append(f"| {name} | {_f(seconds)} | {last['rows'].get(name, 0):,} |")
+            rows = "view" if name in last.get("views", ()) else f"{last['rows'].get(name, 0):,}"
+            body.append(f"| {name} | {_f(seconds)} | {rows} |")
         body.append("")
         export = models.get("export")
         if export:
