@@ -45,12 +45,13 @@ Recorded payloads not found at {real}: serving what the repository holds.
     eurostat  euro-area (EA20) imports, 2020-01 to 2024-12, 2025-10 and 2025-11
     ecb       CNY per EUR 2025-10 to 2026-04, USD per EUR 1999-2019
   MADE-UP values, labelled (X-Test-Double: made-up values; tests/fixtures/*/README.md):
+    gacc      the 2026 index, March 2026 and January-February 2025 CNY table (4)
+              (try: refresh --source gacc --reporter CHN --from 2025-01 --to 2026-03)
     comtrade  China 2010 annual (--comtrade-frequency A), every reporter's 2021 monthly
               exports to the World (5 reporters), keyed China monthly 2025-2026
     imf       any valid IMTS request, monthly or annual (US 2023-2024 annual: the stand-in
               tests/fixtures/imf/...made_up.xml)
-  Not served (404): GACC tables (only an illustrative 2025 index page is bundled) and anything
-  else not listed.
+  Not served (404): anything not listed.
 """
 
 
