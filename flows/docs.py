@@ -22,6 +22,8 @@ from pathlib import Path
 
 import duckdb
 
+from flows.models import relations
+
 #: Schemas described, in this order: the product first, then what it is built from.
 SCHEMAS: tuple[str, ...] = ("marts", "intermediate")
 
@@ -117,17 +119,13 @@ def data_dictionary(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = S
     """
     parts = [_HEADER]
     for schema in schemas:
-        tables = con.execute(
-            "SELECT table_name, comment, '' FROM duckdb_tables() WHERE schema_name = ? "
-            "UNION ALL SELECT view_name, comment, ' (view)' FROM duckdb_views() "
-            "WHERE schema_name = ? AND NOT internal ORDER BY 1",
-            [schema, schema],
-        ).fetchall()
+        tables = relations(con, schema)
         if not tables:
             continue
         parts.append(f"## Schema `{schema}`\n")
         for table, comment, kind in tables:
-            parts.append(f"### `{schema}.{table}`{kind}\n\n{_cell(comment)}\n")
+            suffix = " (view)" if kind == "view" else ""
+            parts.append(f"### `{schema}.{table}`{suffix}\n\n{_cell(comment)}\n")
             parts.append("| column | type | description |\n|---|---|---|")
             columns = con.execute(
                 "SELECT column_name, data_type, comment FROM duckdb_columns() "

@@ -157,6 +157,17 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> list[
     return built
 
 
+def relations(con: duckdb.DuckDBPyConnection, schema: str) -> list[tuple[str, str | None, str]]:
+    """Every table and view of ``schema`` in ``con`` as (name, comment, ``table`` or ``view``),
+    by name: what the models built there, whichever way each is materialised."""
+    return con.execute(
+        "SELECT table_name, comment, 'table' FROM duckdb_tables() WHERE schema_name = ? "
+        "UNION ALL SELECT view_name, comment, 'view' FROM duckdb_views() "
+        "WHERE schema_name = ? AND NOT internal ORDER BY 1",
+        [schema, schema],
+    ).fetchall()
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 

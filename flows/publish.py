@@ -151,6 +151,7 @@ def export_marts(database: Path, exports: Path) -> list[Path]:
     exist are deleted. Parquet (zstd) opens in DuckDB, polars, pandas/pyarrow, Spark and R arrow.
     """
     from flows.build import build_memory_limit  # flows.build imports this module
+    from flows.models import relations
 
     exports.mkdir(parents=True, exist_ok=True)
     written = []
@@ -160,13 +161,7 @@ def export_marts(database: Path, exports: Path) -> list[Path]:
         # a view over tens of millions of detail rows is computed here: bounded like the build
         con.execute(f"SET memory_limit = '{build_memory_limit()}'")
         con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
-        tables = [
-            row[0]
-            for row in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' UNION ALL "
-                "SELECT view_name FROM duckdb_views() WHERE schema_name = 'marts' ORDER BY 1"
-            ).fetchall()
-        ]
+        tables = [name for name, _comment, _kind in relations(con, "marts")]
         for table in tables:
             target = exports / f"{table}.parquet"
             tmp = exports / f".{table}.parquet.tmp-{os.getpid()}"
